@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from .models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("at", "model", "object_pk", "action", "by")
+    list_filter = ("model", "action")
+    search_fields = ("object_pk",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,251 @@
+"""Demo data for `leadflow demo`: three regional teams, a dozen reps, a manager per team,
+sales support, marketing and an admin, and about 2,000 leads over the last six months in
+every status, entered through the real intake door and moved through the real pipeline.
+
+Deterministic (seeded): the same command gives the same data relative to `now`.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from leadflow.accounts.models import RepProfile, Role, Team, User
+from leadflow.intake.services import approve_lead, return_lead, submit_lead
+from leadflow.leads.models import Channel, Industry, Lead, Status
+from leadflow.leads.pipeline import Evidence
+from leadflow.leads.services import move_lead
+
+PASSWORD = "leadflow"
+
+TEAMS = [
+    ("华北销售一组", "华北", ("zhaolei", "赵磊"), [("liqiang", "李强"), ("wangfang", "王芳"), ("zhangwei", "张伟"), ("liuyang", "刘洋")]),
+    ("华东销售一组", "华东", ("chenjing", "陈静"), [("yangmin", "杨敏"), ("zhoujie", "周杰"), ("wuxia", "吴霞"), ("xuhao", "徐浩")]),
+    ("华南销售一组", "华南", ("huangwei", "黄伟"), [("linna", "林娜"), ("hejun", "何军"), ("guoli", "郭丽"), ("luotao", "罗涛")]),
+]
+STAFF = [
+    ("admin", "系统管理员", Role.ADMIN),
+    ("support", "孙悦（销售支持）", Role.SUPPORT),
+    ("marketing", "马琳（市场）", Role.MARKETING),
+]
+
+CITIES = ["北京", "天津", "石家庄", "太原", "上海", "苏州", "杭州", "南京", "宁波", "合肥", "济南",
+          "青岛", "福州", "厦门", "广州", "深圳", "东莞", "佛山", "南宁", "海口", "武汉", "长沙",
+          "郑州", "成都", "重庆", "昆明", "西安", "兰州", "沈阳", "大连", "长春", "哈尔滨"]
+BRAND_CHARS = "恒瑞华信博远中星河丰鼎盛海纳众诚天成金桥宏达新元卓越锦程安泰弘毅凯德润和汇通明远景同创嘉禾正晟智联云帆青松蓝德鑫"
+TRADES = {
+    "制造业": ["精密机械", "电子", "汽车零部件", "新材料", "智能装备"],
+    "零售业": ["商贸", "连锁超市", "百货", "电器"],
+    "教育": ["教育科技", "培训学校", "职业技术学院"],
+    "医疗健康": ["医疗器械", "医药", "健康管理"],
+    "金融": ["融资租赁", "资产管理", "保险代理"],
+    "互联网": ["网络科技", "信息技术", "软件"],
+    "物流": ["物流", "供应链管理", "冷链运输"],
+    "房地产": ["置业", "物业服务", "地产开发"],
+    "能源": ["新能源", "电力工程", "燃气"],
+    "政府与公共事业": ["水务", "公共交通", "城市建设投资"],
+    "餐饮": ["餐饮管理"],
+}
+SUFFIXES = ["有限公司", "股份有限公司", "集团有限公司", "有限责任公司"]
+NEEDS = [
+    ("采购设备，用于新厂房产线自动化改造", True),
+    ("寻求一体化解决方案，替换现有ERP系统", True),
+    ("需要CRM系统，销售团队约50人", True),
+    ("计划采购数据分析平台，预算已批", True),
+    ("升级门店收银与会员系统，覆盖30家门店", True),
+    ("招标：智慧校园平台建设，500名学生，公办", True),
+    ("需要方案报价，对比3家供应商", True),
+    ("了解一下产品功能和价格", False),
+    ("先了解，明年可能有预算", False),
+    ("咨询私有化部署的可行性", False),
+    ("索取白皮书和行业案例资料", False),
+    ("想看看同行的使用案例", False),
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平", "刚",
+         "晓东", "海燕", "志强", "建华", "丽娟", "文博", "思远", "雨萱", "子涵", "浩然"]
+MOBILE_PREFIXES = ["139", "138", "137", "136", "135", "158", "159", "188", "186", "185", "177", "189", "133", "150", "152", "187"]
+INVALID_REASONS = ["需求不符", "无法联系", "预算不足", "已选择其他供应商", "重复线索"]
+RETURN_REASONS = ["手机号与联系人不符，请核实", "客户名称不完整，请补全工商全称", "需求描述过于笼统"]
+
+
+@dataclass
+class People:
+    support: User
+    reps_by_region: dict[str, list[User]]
+    managers: dict[str, User]
+
+
+def build(*, leads: int = 2000, now: datetime | None = None, seed: int = 2026) -> dict[str, int]:
+    now = now or timezone.now()
+    rng = random.Random(seed)
+    with transaction.atomic():
+        people = _people()
+        made = _leads(rng, people, leads, now)
+    return made
+
+
+def logins() -> list[tuple[str, str, str]]:
+    rows = [(u, name, str(role.label)) for u, name, role in STAFF]
+    for _team, _region, (mu, mname), reps in TEAMS:
+        rows.append((mu, mname, str(Role.MANAGER.label)))
+        rows += [(ru, rname, str(Role.REP.label)) for ru, rname in reps]
+    return rows
+
+
+def _user(username: str, name: str, role: str, team: Team | None = None) -> User:
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"display_name": name, "email": f"{username}@demo.leadflow"}
+    )
+    if created:
+        user.set_password(PASSWORD)
+    user.team = team or user.team
+    if role == Role.ADMIN:
+        user.is_staff = user.is_superuser = True
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def _people() -> People:
+    staff = {role: _user(u, n, role) for u, n, role in STAFF}
+    reps_by_region, managers = {}, {}
+    industries = list(Industry.objects.filter(is_target=True))
+    for index, (team_name, region, (mu, mname), reps) in enumerate(TEAMS):
+        team, _ = Team.objects.get_or_create(name=team_name, defaults={"region": region})
+        manager = _user(mu, mname, Role.MANAGER, team)
+        team.manager = manager
+        team.save()
+        managers[region] = manager
+        members = []
+        for n, (ru, rname) in enumerate(reps):
+            rep = _user(ru, rname, Role.REP, team)
+            profile, _ = RepProfile.objects.get_or_create(
+                user=rep,
+                defaults={"regions": [region], "grades": ["A", "B", "C"][: 2 + n % 2], "capacity": 60},
+            )
+            profile.industries.set(industries[(index + n) % 3 :: 3])
+            members.append(rep)
+        reps_by_region[region] = members
+    return People(staff[Role.SUPPORT], reps_by_region, managers)
+
+
+def _company(rng: random.Random, industry: str) -> str:
+    trade = rng.choice(TRADES.get(industry, ["科技"]))
+    brand = "".join(rng.sample(BRAND_CHARS, 2))
+    return f"{rng.choice(CITIES)}{brand}{trade}{rng.choice(SUFFIXES)}"
+
+
+def _phone(rng: random.Random) -> str:
+    while True:
+        digits = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        if len(set(digits[3:])) >= 4:
+            return digits
+
+
+def _leads(rng: random.Random, people: People, count: int, now: datetime) -> dict[str, int]:
+    channels = list(Channel.objects.filter(active=True).select_related("parent"))
+    industries = list(Industry.objects.all())
+    weights = [0.3 if i.is_target else 0.02 for i in industries]
+    made = {"created": 0, "repeats": 0}
+    previous: list[dict] = []
+    for n in range(count):
+        age = timedelta(days=180) * (1 - (n / count)) ** 1.2 + timedelta(minutes=rng.randrange(60))
+        acquired = now - age
+        if previous and rng.random() < 0.03:
+            data = dict(rng.choice(previous), acquired_at=acquired.isoformat())
+        else:
+            industry = rng.choices(industries, weights)[0]
+            need, concrete = rng.choice(NEEDS)
+            data = {
+                "channel": rng.choice(channels).code,
+                "company_name": _company(rng, industry.name),
+                "contact_name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+                "phone": _phone(rng) if rng.random() < 0.97 else "13800000000",
+                "email": f"contact{n}@example{n % 97}.cn" if rng.random() < 0.5 else "",
+                "industry": industry.name,
+                "need": need,
+                "acquired_at": acquired.isoformat(),
+            }
+            if concrete and rng.random() < 0.6:
+                budget = Decimal(rng.choice([30, 50, 80, 120, 200, 500])) * 10000
+                data["budget_max"] = str(budget)
+                data["purchase_by"] = (acquired + timedelta(days=rng.choice([10, 25, 45, 90]))).date().isoformat()
+            previous.append(data)
+        creator = people.support if rng.random() < 0.7 else rng.choice(
+            [r for reps in people.reps_by_region.values() for r in reps]
+        )
+        result = submit_lead(data=data, by=creator, source="demo", now=acquired)
+        if not result.created:
+            made["repeats"] += 1
+            continue
+        made["created"] += 1
+        _progress(rng, people, result.lead, acquired, now)
+    return made
+
+
+def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: datetime) -> None:
+    """Move a fresh lead along the pipeline as far as its age and luck allow."""
+    age_days = (now - t).days
+
+    def step(to, hours, **evidence):
+        nonlocal t
+        t = t + timedelta(hours=hours)
+        if t >= now:
+            raise _Stop
+        move_lead(lead=lead, to=to, by=lead.owner or people.support, at=t, evidence=Evidence(**evidence))
+
+    try:
+        if lead.status == Status.PENDING_REVIEW:
+            if age_days < 1 and rng.random() < 0.6:
+                return
+            t += timedelta(hours=rng.uniform(0.5, 8))
+            if t >= now:
+                return
+            if rng.random() < 0.04:
+                return_lead(lead=lead, by=people.support, now=t, reason=rng.choice(RETURN_REASONS))
+                return
+            approve_lead(lead=lead, by=people.support, now=t)
+            lead.refresh_from_db()
+        if lead.status != Status.UNASSIGNED or (age_days < 2 and rng.random() < 0.5):
+            return
+        region = lead.region if lead.region in people.reps_by_region else rng.choice(list(people.reps_by_region))
+        rep = rng.choice(people.reps_by_region[region])
+        lead.owner, lead.team = rep, rep.team
+        lead.save(update_fields=["owner", "team"])
+        step(Status.ASSIGNED, rng.uniform(0.05, 2), reason="demo: 按区域分配")
+        if age_days < 2 and rng.random() < 0.4:
+            return
+        step(Status.CONTACTING, rng.uniform(0.2, 20))
+        lead.first_contact_at = t + timedelta(hours=rng.uniform(0.5, 30))
+        lead.save(update_fields=["first_contact_at"])
+        path = [(Status.QUALIFIED, 0.55), (Status.EVALUATING, 0.6), (Status.NEGOTIATING, 0.65), (Status.WON, 0.55)]
+        for to, p in path:
+            if rng.random() > p:
+                fate = rng.random()
+                if fate < 0.45 and age_days > 20:
+                    step(Status.INVALID, rng.uniform(24, 24 * 20), reason=rng.choice(INVALID_REASONS))
+                    lead.invalid_reason = lead.stage_changes.last().reason
+                    lead.save(update_fields=["invalid_reason"])
+                elif fate < 0.65 and age_days > 30:
+                    lead.owner = None
+                    lead.save(update_fields=["owner"])
+                    step(Status.POOL, 24 * 14, reason="demo: 超时未跟进，退回公海")
+                return
+            if to == Status.WON:
+                amount = Decimal(rng.randrange(5, 120)) * 10000
+                step(to, rng.uniform(24, 24 * 25), won_amount=amount, won_at=t)
+                lead.won_amount, lead.won_at = amount, t
+                lead.save(update_fields=["won_amount", "won_at"])
+            else:
+                step(to, rng.uniform(24, 24 * 15), need=lead.need)
+    except _Stop:
+        return
+
+
+class _Stop(Exception):
+    pass

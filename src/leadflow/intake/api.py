@@ -1,0 +1,77 @@
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router
+from ninja.errors import HttpError
+
+from leadflow.accounts.models import Role
+from leadflow.leads.pipeline import TransitionError
+from leadflow.leads.presenters import present_lead
+from leadflow.leads.queries import visible_leads
+from leadflow.leads.schemas import LeadOut
+
+from .schemas import IntakeOut, LeadIn, ReasonIn
+from .services import approve_lead, restore_lead, resubmit_lead, return_lead, submit_lead
+from .validation import FieldError, IntakeError
+
+router = Router(tags=["intake"])
+
+
+@router.post(
+    "/leads",
+    response={201: IntakeOut, 200: IntakeOut},
+    summary="Submit a lead (录入线索)",
+    description="201 with the new lead; 200 with the existing lead when it repeats an open one.",
+)
+def create_lead(request: HttpRequest, payload: LeadIn):
+    if not request.user.has_perm("leads.add_lead"):
+        raise HttpError(403, _("您没有录入线索的权限"))
+    result = submit_lead(
+        data=payload.model_dump(), by=request.user, source="api", now=timezone.now()
+    )
+    body = present_lead(result.lead, request.user).as_dict()
+    body.update(repeat=not result.created, matched_on=result.match and result.match.matched_on)
+    return (201 if result.created else 200), body
+
+
+def _transition(request: HttpRequest, number: str, action, **kwargs):
+    lead = get_object_or_404(visible_leads(request.user), number=number)
+    try:
+        lead = action(lead=lead, by=request.user, now=timezone.now(), **kwargs)
+    except TransitionError as exc:
+        raise IntakeError([FieldError("status", exc.code, str(exc.message))]) from exc
+    return present_lead(lead, request.user).as_dict()
+
+
+def _require_verifier(request: HttpRequest) -> None:
+    if not request.user.has_perm("leads.verify_lead"):
+        raise HttpError(403, _("只有销售支持可以核对线索"))
+
+
+@router.post("/leads/{number}/approve", response=LeadOut, summary="Verify a lead (核对通过)")
+def approve(request: HttpRequest, number: str, payload: ReasonIn | None = None):
+    _require_verifier(request)
+    return _transition(request, number, approve_lead, note=payload.reason if payload else "")
+
+
+@router.post("/leads/{number}/return", response=LeadOut, summary="Return a lead (退回)")
+def return_(request: HttpRequest, number: str, payload: ReasonIn):
+    _require_verifier(request)
+    return _transition(request, number, return_lead, reason=payload.reason)
+
+
+@router.post("/leads/{number}/restore", response=LeadOut, summary="Restore a screened-out lead")
+def restore(request: HttpRequest, number: str, payload: ReasonIn):
+    _require_verifier(request)
+    return _transition(request, number, restore_lead, reason=payload.reason)
+
+
+@router.put("/leads/{number}", response=LeadOut, summary="Fix and resubmit a returned lead")
+def resubmit(request: HttpRequest, number: str, payload: LeadIn):
+    lead = get_object_or_404(visible_leads(request.user), number=number)
+    if lead.created_by_id != request.user.pk and not request.user.has_role(
+        Role.SUPPORT, Role.ADMIN
+    ):
+        raise HttpError(403, _("只有录入人或销售支持可以修改后重新提交"))
+    return _transition(request, number, resubmit_lead, data=payload.model_dump())

@@ -1,0 +1,245 @@
+"""The one intake door (R1.2–R1.6, R1.8, R2.1): `submit_lead` and the verification steps.
+
+The web form, the API and the importer all call `submit_lead`:
+clean and normalise → duplicate check (a repeat of an open lead becomes a touch on it) →
+screen → grade → number → save, with its first StageChange and audit entry, in one
+transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from leadflow.core.audit import record_changes, snapshot
+from leadflow.leads import catalog
+from leadflow.leads.findings import FLAG, finding, has_reject
+from leadflow.leads.grading import suggest_grade
+from leadflow.leads.models import Lead, LeadTouch, Status
+from leadflow.leads.numbering import next_number
+from leadflow.leads.pipeline import Evidence
+from leadflow.leads.services import move_lead, record_entry
+
+from .dedup import Match, block_of, find_duplicate
+from .models import excluded_phrases
+from .normalize import company_key
+from .screening import ContactCheck, screen
+from .validation import Submission, clean_submission
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    lead: Lead
+    created: bool  # False: a repeat of an open lead, recorded as a touch on it
+    match: Match | None
+
+
+@transaction.atomic
+def submit_lead(
+    *, data: dict[str, Any], by, source: str, now: datetime, excluded: list[str] | None = None
+) -> IntakeResult:
+    """Take one lead in through the intake door. Raises IntakeError for bad input."""
+    sub = clean_submission(data, now=now)
+    key = company_key(sub.company_name)
+    match = find_duplicate(
+        phone_e164=_usable_phone(sub),
+        email=sub.email,
+        company_key=key,
+        customer_type=sub.customer_type,
+    )
+    if match and match.open:
+        LeadTouch.objects.create(
+            lead=match.lead,
+            channel=sub.channel,
+            at=now,
+            by=by,
+            matched_on=match.matched_on,
+            source=source,
+            submitted=_jsonable(data),
+        )
+        return IntakeResult(lead=match.lead, created=False, match=match)
+
+    lead = Lead(created_by=by, created_at=now, updated_at=now, channel=sub.channel)
+    _apply(lead, sub, key, excluded)
+    if match:  # a closed lead with the same contact: history, not a repeat
+        lead.duplicate_of = match.lead
+        lead.screening.append(finding("seen_before", FLAG, match.lead.number))
+    lead.status = _entry_status(lead)
+    lead.number = next_number(channel=sub.channel, day=_local_day(sub.acquired_at))
+    lead.save()
+    record_entry(lead=lead, by=by, at=now, reason=source)
+    record_changes(instance=lead, before=None, by=by, at=now, reason=source)
+    return IntakeResult(lead=lead, created=True, match=match)
+
+
+@transaction.atomic
+def approve_lead(*, lead: Lead, by, now: datetime, note: str = "") -> Lead:
+    """Support confirms a lead is complete and correct (R1.8): it goes on to assignment."""
+    lead = _locked(lead)
+    move_lead(lead=lead, to=Status.UNASSIGNED, by=by, at=now, evidence=Evidence(reason=note))
+    _stamp_verified(lead, by, now)
+    return lead
+
+
+@transaction.atomic
+def return_lead(*, lead: Lead, by, now: datetime, reason: str) -> Lead:
+    """Support sends a lead back to whoever entered it, saying what to fix (R1.8)."""
+    lead = _locked(lead)
+    move_lead(lead=lead, to=Status.RETURNED, by=by, at=now, evidence=Evidence(reason=reason))
+    before = snapshot(lead, ["return_reason"])
+    lead.return_reason = reason[:500]
+    lead.save(update_fields=["return_reason"])
+    record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
+    return lead
+
+
+@transaction.atomic
+def restore_lead(*, lead: Lead, by, now: datetime, reason: str) -> Lead:
+    """Support overrides screening: a screened-out lead goes back to the queue with a reason."""
+    lead = _locked(lead)
+    move_lead(lead=lead, to=Status.PENDING_REVIEW, by=by, at=now, evidence=Evidence(reason=reason))
+    return lead
+
+
+@transaction.atomic
+def update_lead_details(
+    *, lead: Lead, data: dict[str, Any], by, now: datetime, reason: str = ""
+) -> Lead:
+    """Correct a lead's intake fields: the same cleaning, screening and grading as at intake,
+    every change in the audit trail. The number stays."""
+    lead = _locked(lead)
+    sub = clean_submission(data, now=now)
+    before = snapshot(lead, EDITABLE)
+    key = company_key(sub.company_name)
+    lead.channel = sub.channel
+    _apply(lead, sub, key, None)
+    match = find_duplicate(
+        phone_e164=lead.phone_e164,
+        email=lead.email,
+        company_key=key,
+        customer_type=lead.customer_type,
+        exclude_pk=lead.pk,
+    )
+    lead.duplicate_of = match.lead if match else None
+    if match and not match.open:
+        lead.screening.append(finding("seen_before", FLAG, match.lead.number))
+    lead.updated_at = now
+    lead.save()
+    record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
+    return lead
+
+
+@transaction.atomic
+def resubmit_lead(*, lead: Lead, data: dict[str, Any], by, now: datetime) -> Lead:
+    """The person who entered a returned lead fixes it and sends it back to the queue."""
+    lead = update_lead_details(lead=lead, data=data, by=by, now=now, reason="resubmit")
+    to = Status.SCREENED_OUT if has_reject(lead.screening) else Status.PENDING_REVIEW
+    move_lead(lead=lead, to=to, by=by, at=now, evidence=Evidence(reason="resubmit"))
+    return lead
+
+
+EDITABLE = [
+    "channel",
+    "company_name",
+    "contact_name",
+    "phone_raw",
+    "phone_e164",
+    "email",
+    "wechat",
+    "industry",
+    "need",
+    "acquired_at",
+    "province",
+    "city",
+    "region",
+    "customer_type",
+    "employees",
+    "annual_revenue",
+    "budget_min",
+    "budget_max",
+    "purchase_by",
+    "current_supplier",
+    "notes",
+    "business_model",
+    "decision_maker_role",
+    "concerns",
+    "personality",
+    "consent_source",
+    "consent_at",
+    "grade",
+    "grade_reason",
+    "screening",
+    "company_key",
+    "duplicate_of",
+]
+
+
+def _apply(lead: Lead, sub: Submission, key: str, excluded: list[str] | None) -> None:
+    """Copy a clean submission onto `lead`, with screening and the initial grade."""
+    phone = sub.phone
+    lead.company_name, lead.contact_name = sub.company_name, sub.contact_name
+    lead.industry, lead.need, lead.acquired_at = sub.industry, sub.need, sub.acquired_at
+    lead.phone_raw, lead.phone_e164 = sub.phone_raw, _usable_phone(sub)
+    lead.email = sub.email
+    lead.customer_type = sub.customer_type
+    for name, value in sub.optional.items():
+        setattr(lead, name, value)
+    lead.province = sub.province
+    if lead.province is None and phone and phone.province:
+        lead.province = catalog.province(phone.province)
+        lead.city = lead.city or phone.city
+    lead.region = lead.province.region if lead.province else ""
+    lead.company_key, lead.company_block = key, block_of(key)
+    if excluded is None:
+        excluded = excluded_phrases()
+    lead.screening = screen(
+        contact=ContactCheck(sub.phone_raw, phone, sub.email_raw, bool(sub.email)),
+        industry_name=sub.industry.name,
+        industry_is_target=sub.industry.is_target,
+        need=sub.need,
+        excluded_phrases=excluded,
+    )
+    grade = suggest_grade(
+        screened_out=has_reject(lead.screening),
+        need=sub.need,
+        budget_min=lead.budget_min,
+        budget_max=lead.budget_max,
+        purchase_by=lead.purchase_by,
+        acquired_on=_local_day(sub.acquired_at),
+    )
+    lead.grade, lead.grade_reason = grade.grade, f"{grade.rule}: {grade.reason}"
+
+
+def _entry_status(lead: Lead) -> str:
+    if has_reject(lead.screening):
+        return Status.SCREENED_OUT
+    if lead.channel.requires_verification and lead.channel.root.requires_verification:
+        return Status.PENDING_REVIEW
+    return Status.UNASSIGNED  # a trusted channel skips verification (R1.8)
+
+
+def _usable_phone(sub: Submission) -> str:
+    return sub.phone.e164 if sub.phone and sub.phone.valid and not sub.phone.fake else ""
+
+
+def _local_day(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def _locked(lead: Lead) -> Lead:
+    return (
+        Lead.objects.select_for_update()
+        .select_related("channel", "channel__parent", "industry")
+        .get(pk=lead.pk)
+    )
+
+
+def _stamp_verified(lead: Lead, by, now: datetime) -> None:
+    lead.verified_by, lead.verified_at = by, now
+    lead.save(update_fields=["verified_by", "verified_at"])
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v)[:2000] for k, v in data.items() if v not in (None, "")}

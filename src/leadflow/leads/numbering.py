@@ -1,0 +1,36 @@
+"""Lead numbers (线索编号, R1.6): channel code + acquisition day + per-channel-day serial.
+
+G20231028001 is the first lead of 官网 (code G) acquired on 28 Oct 2023 (Asia/Shanghai).
+Sub-channels number under their top-level channel, so every 官网 lead starts with G.
+The serial is three digits and widens past 999 (G202310281000) instead of failing.
+
+The counter row is bumped by one upsert statement inside the caller's transaction:
+PostgreSQL locks the row until commit, SQLite's IMMEDIATE transactions hold the write lock,
+so concurrent writers queue, and a rolled-back intake returns its serial (no gaps).
+"""
+
+from datetime import date
+
+from django.db import connection, transaction
+
+from .models import Channel, LeadNumberCounter
+
+
+def format_number(code: str, day: date, serial: int) -> str:
+    return f"{code}{day:%Y%m%d}{serial:03d}"
+
+
+def next_number(*, channel: Channel, day: date) -> str:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("next_number() must run inside the transaction that saves the lead")
+    root = channel.root
+    table = connection.ops.quote_name(LeadNumberCounter._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (channel_id, day, last) VALUES (%s, %s, 1) "
+        f"ON CONFLICT (channel_id, day) DO UPDATE SET last = {table}.last + 1 "
+        "RETURNING last"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [root.pk, day])
+        (serial,) = cursor.fetchone()
+    return format_number(root.code, day, serial)

@@ -1,0 +1,58 @@
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Schema
+
+
+class FindingOut(Schema):
+    code: str
+    severity: str
+    message: str
+
+
+class LeadOut(Schema):
+    number: str
+    status: str
+    status_label: str
+    channel: str
+    channel_name: str
+    company_name: str
+    contact_name: str
+    phone_e164: str
+    email: str
+    wechat: str
+    contact_masked: bool
+    industry: str
+    need: str
+    acquired_at: datetime
+    province: str
+    city: str
+    region: str
+    customer_type: str
+    grade: str
+    grade_reason: str
+    screening: list[FindingOut]
+    duplicate_of: str | None
+    owner: str | None
+    budget_min: Decimal | None
+    budget_max: Decimal | None
+    purchase_by: str | None
+    return_reason: str
+    created_by: str
+    created_at: datetime
+
+
+class LeadPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[LeadOut]
+
+
+class ChannelOut(Schema):
+    code: str
+    name: str
+    category: str
+    parent: str | None
+    requires_verification: bool
+    active: bool

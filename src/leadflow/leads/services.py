@@ -1,0 +1,41 @@
+"""Writes on leads that every app shares: status moves with their StageChange."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from leadflow.core.audit import record_changes, snapshot
+
+from .models import Lead, StageChange
+from .pipeline import Evidence, check_transition
+
+
+@transaction.atomic
+def move_lead(
+    *, lead: Lead, to: str, by, at: datetime, evidence: Evidence | None = None
+) -> StageChange:
+    """Move `lead` to status `to` if the pipeline allows it and the evidence suffices."""
+    evidence = evidence or Evidence()
+    check_transition(current=lead.status, to=to, evidence=evidence)
+    before = snapshot(lead, ["status"])
+    change = StageChange.objects.create(
+        lead=lead,
+        from_status=lead.status,
+        to_status=to,
+        at=at,
+        by=by,
+        reason=evidence.reason[:500],
+        evidence=evidence.as_json(),
+    )
+    lead.status = to
+    lead.updated_at = at
+    lead.save(update_fields=["status", "updated_at"])
+    record_changes(instance=lead, before=before, by=by, at=at, reason=evidence.reason)
+    return change
+
+
+def record_entry(*, lead: Lead, by, at: datetime, reason: str = "") -> StageChange:
+    """The first StageChange of a new lead: from nothing to its initial status."""
+    return StageChange.objects.create(
+        lead=lead, from_status="", to_status=lead.status, at=at, by=by, reason=reason[:500]
+    )

@@ -1,0 +1,23 @@
+"""Navigation by role: each user sees the screens their work needs."""
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.accounts.models import Role
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    items = [(_("线索列表"), reverse("leads:list"), "leads")]
+    if user.has_perm("leads.add_lead"):
+        items.append((_("录入线索"), reverse("intake:new"), "new"))
+    if user.has_perm("leads.verify_lead"):
+        items.append((_("核对队列"), reverse("intake:queue"), "queue"))
+    items.append((_("我的退回"), reverse("intake:returned"), "returned"))
+    if user.has_role(Role.ADMIN) or user.is_staff:
+        items.append((_("系统配置"), reverse("admin:index"), "admin"))
+    roles = [str(Role(r).label) for r in sorted(user.roles) if r in Role.values]
+    return {"nav": items, "user_roles": roles}

@@ -1,0 +1,19 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+
+from leadflow.accounts.models import Role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.has_role(Role.SUPPORT) and not request.user.has_role(Role.ADMIN):
+        return redirect("intake:queue")
+    return redirect("leads:list")
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "database": connection.vendor})

@@ -1,0 +1,137 @@
+"""R1.3 normalisation and R1.5 dedup keys: pure functions, examples and properties."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadflow.intake.normalize import (
+    InvalidEmail,
+    NotAPhoneNumber,
+    company_key,
+    fold_text,
+    normalize_email,
+    parse_phone,
+    province_name,
+    split_place,
+)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["13800138000", "138 0013 8000", "+86-13800138000", "8613800138000", "+86 138-0013-8000",
+     "(+86) 138 0013 8000", "008613800138000", "１３８００１３８０００"],
+)
+def test_r1_3_every_way_of_writing_a_mobile_is_one_e164_number(written):
+    phone = parse_phone(written)
+    assert phone.e164 == "+8613800138000"
+    assert phone.valid and phone.mobile and not phone.fake
+
+
+def test_r1_3_a_chinese_mobile_tells_its_province_and_city():
+    phone = parse_phone("15920001357")
+    assert (phone.province, phone.city) == ("广东省", "深圳市")
+    assert parse_phone("13800138000").province == "北京市"
+
+
+def test_r1_3_landlines_normalise_too():
+    assert parse_phone("010-62345678").e164 == "+861062345678"
+    assert parse_phone("021 6123 4567").province == "上海市"
+
+
+@pytest.mark.parametrize("junk", ["abc", "电话号码", "1", "12-34", "138001380001380013800", "javascript:alert(1)"])
+def test_r1_3_what_is_not_a_phone_number_is_refused(junk):
+    with pytest.raises(NotAPhoneNumber):
+        parse_phone(junk)
+
+
+@pytest.mark.parametrize("fake", ["13800000000", "11111111111", "13812345678", "13987654321", "15666666666"])
+def test_r1_4_invented_numbers_are_recognised(fake):
+    assert parse_phone(fake).fake
+
+
+def test_r1_3_wrong_length_is_not_valid():
+    assert not parse_phone("1380013800").valid
+
+
+def test_r1_3_emails_are_lower_cased_and_checked():
+    assert normalize_email(" Foo.Bar@Example.COM ") == "foo.bar@example.com"
+    assert normalize_email("ｓａｌｅｓ＠ｅｘａｍｐｌｅ．ｃｎ") == "sales@example.cn"
+    for bad in ["foo@", "foo bar@example.com", "@example.com", "foo@@example.com", "foo"]:
+        with pytest.raises(InvalidEmail):
+            normalize_email(bad)
+
+
+def test_r1_3_full_width_characters_and_white_space_are_folded():
+    assert fold_text("　ＡＢＣ公司（上海）　 １２３ ") == "ABC公司(上海) 123"
+    assert fold_text("第一行\r\n\r\n  第二行 ", multiline=True) == "第一行\n第二行"
+
+
+def test_r1_3_province_and_region_names():
+    assert province_name("广东") == "广东省"
+    assert province_name("广西") == "广西壮族自治区"
+    assert province_name("广东省深圳市") == "广东省"
+    assert province_name("火星") is None
+    assert split_place("中国") == ("", "")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["北京字节跳动科技有限公司", "字节跳动(北京)科技有限公司", "字节跳动", "字节跳动集团",
+     "字节跳动股份有限公司", "  字节跳动（北京）有限公司 ", "北京市字节跳动科技有限公司"],
+)
+def test_r1_5_near_identical_company_names_share_a_key(name):
+    assert company_key(name) == "字节跳动"
+
+
+def test_r1_5_different_companies_keep_different_keys():
+    assert company_key("上海华信电子有限公司") != company_key("上海华信物流有限公司")
+    assert company_key("ACME Co., Ltd.") == company_key("acme ltd") == "acme"
+
+
+# --- properties -----------------------------------------------------------------------------
+
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+
+
+@given(texts)
+def test_r1_3_folding_is_idempotent(value):
+    once = fold_text(value)
+    assert fold_text(once) == once
+    assert "\x00" not in once
+
+
+@given(st.text(max_size=80))
+def test_r1_5_company_key_is_idempotent_and_never_raises(value):
+    key = company_key(value)
+    assert company_key(key) == key
+
+
+@given(
+    st.sampled_from(["139", "158", "186", "177", "133"]),
+    st.integers(min_value=10_000_000, max_value=99_999_999),
+    st.sampled_from(["{p}{s}", "+86{p}{s}", "86{p}{s}", "{p} {a} {b}", "+86-{p}-{a}-{b}", "0086{p}{s}"]),
+)
+def test_r1_3_the_same_mobile_in_any_layout_gives_the_same_e164(prefix, subscriber, layout):
+    s = str(subscriber)
+    written = layout.format(p=prefix, s=s, a=s[:4], b=s[4:])
+    assert parse_phone(written).e164 == f"+86{prefix}{s}"
+
+
+@given(
+    st.from_regex(r"[a-z][a-z0-9._]{0,10}[a-z0-9]", fullmatch=True),
+    st.from_regex(r"[a-z][a-z0-9]{1,10}\.(com|cn|net)", fullmatch=True),
+)
+def test_r1_3_email_normalisation_is_idempotent_and_lower_case(local, domain):
+    if ".." in local:
+        return
+    email = f"{local.upper()}@{domain.upper()}"
+    normal = normalize_email(email)
+    assert normal == normal.lower() == normalize_email(normal)
+
+
+@given(st.text(max_size=40))
+def test_r1_3_parse_phone_never_fails_with_anything_but_not_a_phone_number(value):
+    try:
+        parse_phone(value)
+    except NotAPhoneNumber:
+        pass
