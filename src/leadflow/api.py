@@ -12,9 +12,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from leadflow.accounts.models import ApiToken
-from leadflow.intake.api import router as intake_router
+from leadflow.intake.api import router as lead_router  # leads.api's router, with intake's operations
 from leadflow.intake.validation import IntakeError
-from leadflow.leads.api import router as leads_router
 
 
 class BearerToken(HttpBearer):
@@ -33,8 +32,7 @@ api = NinjaAPI(
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
 )
-api.add_router("/", intake_router)
-api.add_router("/", leads_router)
+api.add_router("/", lead_router)
 
 PYDANTIC_CODES = {
     "missing": ("required", _("必填项")),
@@ -84,5 +82,8 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {403: "forbidden", 409: "conflict", 429: "throttled"}.get(exc.status_code, "error")
-    return problem(request, exc.status_code, [{"field": None, "code": code, "message": exc.message}])
+    code = {400: "bad_json", 403: "forbidden", 409: "conflict", 429: "throttled"}.get(
+        exc.status_code, "error"
+    )
+    message = _("请求体不是有效的 JSON 对象") if exc.status_code == 400 else exc.message
+    return problem(request, exc.status_code, [{"field": None, "code": code, "message": str(message)}])

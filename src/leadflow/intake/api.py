@@ -2,10 +2,11 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Status
 from ninja.errors import HttpError
 
 from leadflow.accounts.models import Role
+from leadflow.leads.api import router as leads_router
 from leadflow.leads.pipeline import TransitionError
 from leadflow.leads.presenters import present_lead
 from leadflow.leads.queries import visible_leads
@@ -15,13 +16,16 @@ from .schemas import IntakeOut, LeadIn, ReasonIn
 from .services import approve_lead, restore_lead, resubmit_lead, return_lead, submit_lead
 from .validation import FieldError, IntakeError
 
-router = Router(tags=["intake"])
+# The lead paths are shared with leads.api (GET /leads and POST /leads are one path), so the
+# intake operations join that router.
+router = leads_router
 
 
 @router.post(
     "/leads",
     response={201: IntakeOut, 200: IntakeOut},
     summary="Submit a lead (录入线索)",
+    tags=["intake"],
     description="201 with the new lead; 200 with the existing lead when it repeats an open one.",
 )
 def create_lead(request: HttpRequest, payload: LeadIn):
@@ -32,7 +36,7 @@ def create_lead(request: HttpRequest, payload: LeadIn):
     )
     body = present_lead(result.lead, request.user).as_dict()
     body.update(repeat=not result.created, matched_on=result.match and result.match.matched_on)
-    return (201 if result.created else 200), body
+    return Status(201 if result.created else 200, body)
 
 
 def _transition(request: HttpRequest, number: str, action, **kwargs):
@@ -49,25 +53,25 @@ def _require_verifier(request: HttpRequest) -> None:
         raise HttpError(403, _("只有销售支持可以核对线索"))
 
 
-@router.post("/leads/{number}/approve", response=LeadOut, summary="Verify a lead (核对通过)")
+@router.post("/leads/{number}/approve", response=LeadOut, summary="Verify a lead (核对通过)", tags=["intake"])
 def approve(request: HttpRequest, number: str, payload: ReasonIn | None = None):
     _require_verifier(request)
     return _transition(request, number, approve_lead, note=payload.reason if payload else "")
 
 
-@router.post("/leads/{number}/return", response=LeadOut, summary="Return a lead (退回)")
+@router.post("/leads/{number}/return", response=LeadOut, summary="Return a lead (退回)", tags=["intake"])
 def return_(request: HttpRequest, number: str, payload: ReasonIn):
     _require_verifier(request)
     return _transition(request, number, return_lead, reason=payload.reason)
 
 
-@router.post("/leads/{number}/restore", response=LeadOut, summary="Restore a screened-out lead")
+@router.post("/leads/{number}/restore", response=LeadOut, summary="Restore a screened-out lead", tags=["intake"])
 def restore(request: HttpRequest, number: str, payload: ReasonIn):
     _require_verifier(request)
     return _transition(request, number, restore_lead, reason=payload.reason)
 
 
-@router.put("/leads/{number}", response=LeadOut, summary="Fix and resubmit a returned lead")
+@router.put("/leads/{number}", response=LeadOut, summary="Fix and resubmit a returned lead", tags=["intake"])
 def resubmit(request: HttpRequest, number: str, payload: LeadIn):
     lead = get_object_or_404(visible_leads(request.user), number=number)
     if lead.created_by_id != request.user.pk and not request.user.has_role(
