@@ -50,11 +50,6 @@ def support(db):
 
 
 @pytest.fixture
-def admin_user(db):
-    return make_user("admin1", Role.ADMIN)
-
-
-@pytest.fixture
 def marketing(db):
     return make_user("marketing1", Role.MARKETING)
 

@@ -127,6 +127,11 @@ def test_r1_5_a_match_on_a_closed_lead_creates_a_new_lead_linked_to_it(support):
     assert new.lead.screening[-1]["code"] == "seen_before"
 
 
+def test_r1_5_names_that_differ_in_a_number_are_different_companies(support):
+    submit(support, company_name="上海华信精密电子12号店")
+    assert submit(support, company_name="上海华信精密电子13号店").created
+
+
 def test_r1_5_individuals_are_not_matched_by_name(support):
     submit(support, company_name="张伟", customer_type="individual")
     second = submit(support, company_name="张伟", customer_type="individual")

@@ -7,6 +7,7 @@ handful of candidates). A match on a *closed* lead (won, invalid, screened out) 
 the new lead is created and linked to it.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -16,6 +17,7 @@ from leadflow.leads.models import OPEN_STATUSES, CustomerType, Lead
 
 FUZZY_THRESHOLD = 85  # one typo in a key of 7+ characters; short keys must match exactly
 MAX_FUZZY_CANDIDATES = 500
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,12 @@ def _fuzzy_open(company_key: str, exclude_pk: int | None) -> list[tuple]:
         .order_by("-acquired_at", "-pk")
         .values_list("pk", "status", "phone_e164", "email", "company_key")[:MAX_FUZZY_CANDIDATES]
     )
-    return [row[:4] for row in rows if fuzz.ratio(company_key, row[4]) >= FUZZY_THRESHOLD]
+    return [row[:4] for row in rows if near_identical(company_key, row[4])]
+
+
+def near_identical(a: str, b: str) -> bool:
+    """A typo apart, but never names that differ in a number (一分店/1号店 ≠ 2号店)."""
+    return _DIGITS.findall(a) == _DIGITS.findall(b) and fuzz.ratio(a, b) >= FUZZY_THRESHOLD
 
 
 def _best(rows: list[tuple], phone: str, email: str) -> tuple[int, str, bool] | None:

@@ -230,7 +230,7 @@ def _local_day(moment: datetime) -> date:
 
 def _locked(lead: Lead) -> Lead:
     return (
-        Lead.objects.select_for_update()
+        Lead.objects.select_for_update(of=("self",))
         .select_related("channel", "channel__parent", "industry")
         .get(pk=lead.pk)
     )

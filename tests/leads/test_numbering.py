@@ -1,0 +1,61 @@
+"""R1.6 lead numbers under concurrent entry, on SQLite and PostgreSQL."""
+
+import threading
+from datetime import datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from leadflow.leads.models import Lead
+from leadflow.leads.numbering import format_number, next_number
+
+from ..factories import lead_data, submit
+
+WRITERS, EACH = 8, 100
+
+
+def test_r1_6_format_widens_instead_of_failing():
+    from datetime import date
+
+    assert format_number("G", date(2023, 10, 28), 1) == "G20231028001"
+    assert format_number("HZ", date(2023, 10, 28), 999) == "HZ20231028999"
+    assert format_number("G", date(2023, 10, 28), 1000) == "G202310281000"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_r1_6_numbering_outside_a_transaction_is_refused():
+    from leadflow.leads.models import Channel
+
+    with pytest.raises(RuntimeError):
+        next_number(channel=Channel.objects.get(code="G"), day=timezone.localdate())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_r1_6_parallel_writers_get_001_to_800_with_no_gap_and_no_duplicate(support):
+    acquired = timezone.make_aware(datetime(2023, 10, 28, 10, 0))
+    batches = [
+        [lead_data(acquired_at=acquired.isoformat()) for _ in range(EACH)] for _ in range(WRITERS)
+    ]
+    errors: list[BaseException] = []
+    start = threading.Barrier(WRITERS)
+
+    def writer(batch):
+        try:
+            start.wait()
+            for data in batch:
+                data.pop("acquired_at")
+                submit(support, acquired_at=acquired.isoformat(), **data)
+        except BaseException as exc:  # reported below, with the thread's error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    numbers = sorted(Lead.objects.values_list("number", flat=True))
+    assert numbers == [f"G20231028{n:03d}" for n in range(1, WRITERS * EACH + 1)]
