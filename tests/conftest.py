@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import pytest
@@ -37,6 +38,26 @@ def _fresh_catalog():
     catalog.clear()
     yield
     catalog.clear()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests start from an emptied database: put the rows the migrations seed
+    (channels, industries, provinces, exclusions, role groups) back before each of them."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from leadflow.accounts.roles import ensure_role_groups
+
+    for module in (
+        "leadflow.leads.migrations.0002_reference_data",
+        "leadflow.intake.migrations.0002_default_exclusions",
+    ):
+        importlib.import_module(module).load(apps, None)
+    ensure_role_groups()
 
 
 @pytest.fixture

@@ -74,6 +74,4 @@ def lead_data(**overrides) -> dict:
 
 
 def submit(by: User, now=None, source: str = "test", **overrides):
-    return submit_lead(
-        data=lead_data(**overrides), by=by, source=source, now=now or timezone.now()
-    )
+    return submit_lead(data=lead_data(**overrides), by=by, source=source, now=now or timezone.now())

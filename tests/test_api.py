@@ -29,7 +29,9 @@ def post(client, token, body, lang="zh-hans", raw=None):
 
 
 def test_r1_7_post_creates_a_normalised_numbered_graded_lead(client, token):
-    body = lead_data(phone="+86 139-1357-2468", channel="G", acquired_at="2023-10-28T10:00:00+08:00")
+    body = lead_data(
+        phone="+86 139-1357-2468", channel="G", acquired_at="2023-10-28T10:00:00+08:00"
+    )
     response = post(client, token, body)
     assert response.status_code == 201, response.content
     lead = response.json()
@@ -72,11 +74,15 @@ def test_r1_4_screened_out_leads_come_back_with_their_reasons(client, token):
         ({"company_name": None}, "company_name", "required"),
     ],
 )
-def test_bad_input_is_a_400_with_field_code_and_chinese_message(client, token, override, field, code):
+def test_bad_input_is_a_400_with_field_code_and_chinese_message(
+    client, token, override, field, code
+):
     response = post(client, token, lead_data(**override))
     assert response.status_code == 400, response.content
     detail = response.json()["detail"]
-    assert {"field": field, "code": code} in [{"field": d["field"], "code": d["code"]} for d in detail]
+    assert {"field": field, "code": code} in [
+        {"field": d["field"], "code": d["code"]} for d in detail
+    ]
     assert all(d["message"] for d in detail)
     assert not Lead.objects.exists() and not AuditEntry.objects.exists()
 
@@ -111,13 +117,17 @@ def test_the_api_needs_a_session_or_a_bearer_token(client, support):
 
 
 def test_r5_1_marketing_cannot_verify_and_sees_masked_contacts(client, token, marketing):
-    number = post(client, token, lead_data(phone="13913572460", email="buyer@example.com")).json()["number"]
+    number = post(client, token, lead_data(phone="13913572460", email="buyer@example.com")).json()[
+        "number"
+    ]
     mtoken = ApiToken.objects.create(user=marketing, key=ApiToken.new_key()).key
     auth = {"Authorization": f"Bearer {mtoken}"}
     lead = client.get(f"/api/v1/leads/{number}", headers=auth).json()
     assert lead["phone_e164"] == "139****2460"
     assert lead["email"] == "b***@example.com" and lead["contact_masked"] is True
-    refused = client.post(f"/api/v1/leads/{number}/approve", headers=auth, content_type="application/json")
+    refused = client.post(
+        f"/api/v1/leads/{number}/approve", headers=auth, content_type="application/json"
+    )
     assert refused.status_code == 403
 
 
@@ -127,11 +137,19 @@ def test_r1_8_verification_through_the_api(client, token, db):
     number = post(client, rtoken, lead_data()).json()["number"]
     auth = {"Authorization": f"Bearer {token}"}
     returned = client.post(
-        f"/api/v1/leads/{number}/return", data={"reason": "缺少公司全称"}, content_type="application/json", headers=auth
+        f"/api/v1/leads/{number}/return",
+        data={"reason": "缺少公司全称"},
+        content_type="application/json",
+        headers=auth,
     )
     assert returned.status_code == 200 and returned.json()["status"] == "returned"
-    no_reason = client.post(f"/api/v1/leads/{number}/approve", headers=auth, content_type="application/json")
-    assert no_reason.status_code == 400 and no_reason.json()["detail"][0]["code"] == "transition_not_allowed"
+    no_reason = client.post(
+        f"/api/v1/leads/{number}/approve", headers=auth, content_type="application/json"
+    )
+    assert (
+        no_reason.status_code == 400
+        and no_reason.json()["detail"][0]["code"] == "transition_not_allowed"
+    )
     fixed = client.put(
         f"/api/v1/leads/{number}",
         data=json.dumps(lead_data(company_name="苏州恒瑞精密机械有限公司")),
@@ -139,7 +157,9 @@ def test_r1_8_verification_through_the_api(client, token, db):
         headers={"Authorization": f"Bearer {rtoken}"},
     )
     assert fixed.status_code == 200 and fixed.json()["status"] == "pending_review"
-    approved = client.post(f"/api/v1/leads/{number}/approve", headers=auth, content_type="application/json")
+    approved = client.post(
+        f"/api/v1/leads/{number}/approve", headers=auth, content_type="application/json"
+    )
     assert approved.status_code == 200 and approved.json()["status"] == "unassigned"
 
 
@@ -172,6 +192,8 @@ def test_openapi_and_docs_are_served(client):
 def test_the_token_command_prints_a_working_token(client, support, capsys):
     call_command("token", support.username)
     key = capsys.readouterr().out.strip()
-    assert client.get("/api/v1/leads", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert (
+        client.get("/api/v1/leads", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    )
     call_command("token", support.username)
     assert capsys.readouterr().out.strip() == key

@@ -40,7 +40,13 @@ def test_r1_1_default_code_takes_the_shortest_free_prefix():
 def test_r1_1_admin_creates_a_channel_with_a_default_code(admin_client):
     response = admin_client.post(
         "/admin/leads/channel/add/",
-        {"code": "", "name": "视频号直播", "category": "online", "requires_verification": "on", "active": "on"},
+        {
+            "code": "",
+            "name": "视频号直播",
+            "category": "online",
+            "requires_verification": "on",
+            "active": "on",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Channel.objects.get(name="视频号直播").code == "SP"  # S is 市场活动

@@ -12,7 +12,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from leadflow.accounts.models import ApiToken
-from leadflow.intake.api import router as lead_router  # leads.api's router, with intake's operations
+from leadflow.intake.api import (
+    router as lead_router,
+)  # leads.api's router, with intake's operations
 from leadflow.intake.validation import IntakeError
 
 
@@ -86,4 +88,6 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         exc.status_code, "error"
     )
     message = _("请求体不是有效的 JSON 对象") if exc.status_code == 400 else exc.message
-    return problem(request, exc.status_code, [{"field": None, "code": code, "message": str(message)}])
+    return problem(
+        request, exc.status_code, [{"field": None, "code": code, "message": str(message)}]
+    )

@@ -23,9 +23,24 @@ from leadflow.leads.services import move_lead
 PASSWORD = "leadflow"
 
 TEAMS = [
-    ("华北销售一组", "华北", ("zhaolei", "赵磊"), [("liqiang", "李强"), ("wangfang", "王芳"), ("zhangwei", "张伟"), ("liuyang", "刘洋")]),
-    ("华东销售一组", "华东", ("chenjing", "陈静"), [("yangmin", "杨敏"), ("zhoujie", "周杰"), ("wuxia", "吴霞"), ("xuhao", "徐浩")]),
-    ("华南销售一组", "华南", ("huangwei", "黄伟"), [("linna", "林娜"), ("hejun", "何军"), ("guoli", "郭丽"), ("luotao", "罗涛")]),
+    (
+        "华北销售一组",
+        "华北",
+        ("zhaolei", "赵磊"),
+        [("liqiang", "李强"), ("wangfang", "王芳"), ("zhangwei", "张伟"), ("liuyang", "刘洋")],
+    ),
+    (
+        "华东销售一组",
+        "华东",
+        ("chenjing", "陈静"),
+        [("yangmin", "杨敏"), ("zhoujie", "周杰"), ("wuxia", "吴霞"), ("xuhao", "徐浩")],
+    ),
+    (
+        "华南销售一组",
+        "华南",
+        ("huangwei", "黄伟"),
+        [("linna", "林娜"), ("hejun", "何军"), ("guoli", "郭丽"), ("luotao", "罗涛")],
+    ),
 ]
 STAFF = [
     ("admin", "系统管理员", Role.ADMIN),
@@ -33,9 +48,40 @@ STAFF = [
     ("marketing", "马琳（市场）", Role.MARKETING),
 ]
 
-CITIES = ["北京", "天津", "石家庄", "太原", "上海", "苏州", "杭州", "南京", "宁波", "合肥", "济南",
-          "青岛", "福州", "厦门", "广州", "深圳", "东莞", "佛山", "南宁", "海口", "武汉", "长沙",
-          "郑州", "成都", "重庆", "昆明", "西安", "兰州", "沈阳", "大连", "长春", "哈尔滨"]
+CITIES = [
+    "北京",
+    "天津",
+    "石家庄",
+    "太原",
+    "上海",
+    "苏州",
+    "杭州",
+    "南京",
+    "宁波",
+    "合肥",
+    "济南",
+    "青岛",
+    "福州",
+    "厦门",
+    "广州",
+    "深圳",
+    "东莞",
+    "佛山",
+    "南宁",
+    "海口",
+    "武汉",
+    "长沙",
+    "郑州",
+    "成都",
+    "重庆",
+    "昆明",
+    "西安",
+    "兰州",
+    "沈阳",
+    "大连",
+    "长春",
+    "哈尔滨",
+]
 BRAND_CHARS = "恒瑞华信博远中星河丰鼎盛海纳众诚天成金桥宏达新元卓越锦程安泰弘毅凯德润和汇通明远景同创嘉禾正晟智联云帆青松蓝德鑫"
 TRADES = {
     "制造业": ["精密机械", "电子", "汽车零部件", "新材料", "智能装备"],
@@ -66,11 +112,58 @@ NEEDS = [
     ("想看看同行的使用案例", False),
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞", "平", "刚",
-         "晓东", "海燕", "志强", "建华", "丽娟", "文博", "思远", "雨萱", "子涵", "浩然"]
-MOBILE_PREFIXES = ["139", "138", "137", "136", "135", "158", "159", "188", "186", "185", "177", "189", "133", "150", "152", "187"]
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "涛",
+    "明",
+    "超",
+    "霞",
+    "平",
+    "刚",
+    "晓东",
+    "海燕",
+    "志强",
+    "建华",
+    "丽娟",
+    "文博",
+    "思远",
+    "雨萱",
+    "子涵",
+    "浩然",
+]
+MOBILE_PREFIXES = [
+    "139",
+    "138",
+    "137",
+    "136",
+    "135",
+    "158",
+    "159",
+    "188",
+    "186",
+    "185",
+    "177",
+    "189",
+    "133",
+    "150",
+    "152",
+    "187",
+]
 INVALID_REASONS = ["需求不符", "无法联系", "预算不足", "已选择其他供应商", "重复线索"]
-RETURN_REASONS = ["手机号与联系人不符，请核实", "客户名称不完整，请补全工商全称", "需求描述过于笼统"]
+RETURN_REASONS = [
+    "手机号与联系人不符，请核实",
+    "客户名称不完整，请补全工商全称",
+    "需求描述过于笼统",
+]
 
 
 @dataclass
@@ -126,7 +219,11 @@ def _people() -> People:
             rep = _user(ru, rname, Role.REP, team)
             profile, _ = RepProfile.objects.get_or_create(
                 user=rep,
-                defaults={"regions": [region], "grades": ["A", "B", "C"][: 2 + n % 2], "capacity": 60},
+                defaults={
+                    "regions": [region],
+                    "grades": ["A", "B", "C"][: 2 + n % 2],
+                    "capacity": 60,
+                },
             )
             profile.industries.set(industries[(index + n) % 3 :: 3])
             members.append(rep)
@@ -174,10 +271,14 @@ def _leads(rng: random.Random, people: People, count: int, now: datetime) -> dic
             if concrete and rng.random() < 0.6:
                 budget = Decimal(rng.choice([30, 50, 80, 120, 200, 500])) * 10000
                 data["budget_max"] = str(budget)
-                data["purchase_by"] = (acquired + timedelta(days=rng.choice([10, 25, 45, 90]))).date().isoformat()
+                data["purchase_by"] = (
+                    (acquired + timedelta(days=rng.choice([10, 25, 45, 90]))).date().isoformat()
+                )
             previous.append(data)
-        creator = people.support if rng.random() < 0.7 else rng.choice(
-            [r for reps in people.reps_by_region.values() for r in reps]
+        creator = (
+            people.support
+            if rng.random() < 0.7
+            else rng.choice([r for reps in people.reps_by_region.values() for r in reps])
         )
         result = submit_lead(data=data, by=creator, source="demo", now=acquired)
         if not result.created:
@@ -197,7 +298,9 @@ def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: 
         t = t + timedelta(hours=hours)
         if t >= now:
             raise _Stop
-        move_lead(lead=lead, to=to, by=lead.owner or people.support, at=t, evidence=Evidence(**evidence))
+        move_lead(
+            lead=lead, to=to, by=lead.owner or people.support, at=t, evidence=Evidence(**evidence)
+        )
 
     try:
         if lead.status == Status.PENDING_REVIEW:
@@ -213,7 +316,11 @@ def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: 
             lead.refresh_from_db()
         if lead.status != Status.UNASSIGNED or (age_days < 2 and rng.random() < 0.5):
             return
-        region = lead.region if lead.region in people.reps_by_region else rng.choice(list(people.reps_by_region))
+        region = (
+            lead.region
+            if lead.region in people.reps_by_region
+            else rng.choice(list(people.reps_by_region))
+        )
         rep = rng.choice(people.reps_by_region[region])
         lead.owner, lead.team = rep, rep.team
         lead.save(update_fields=["owner", "team"])
@@ -223,12 +330,19 @@ def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: 
         step(Status.CONTACTING, rng.uniform(0.2, 20))
         lead.first_contact_at = t + timedelta(hours=rng.uniform(0.5, 30))
         lead.save(update_fields=["first_contact_at"])
-        path = [(Status.QUALIFIED, 0.55), (Status.EVALUATING, 0.6), (Status.NEGOTIATING, 0.65), (Status.WON, 0.55)]
+        path = [
+            (Status.QUALIFIED, 0.55),
+            (Status.EVALUATING, 0.6),
+            (Status.NEGOTIATING, 0.65),
+            (Status.WON, 0.55),
+        ]
         for to, p in path:
             if rng.random() > p:
                 fate = rng.random()
                 if fate < 0.45 and age_days > 20:
-                    step(Status.INVALID, rng.uniform(24, 24 * 20), reason=rng.choice(INVALID_REASONS))
+                    step(
+                        Status.INVALID, rng.uniform(24, 24 * 20), reason=rng.choice(INVALID_REASONS)
+                    )
                     lead.invalid_reason = lead.stage_changes.last().reason
                     lead.save(update_fields=["invalid_reason"])
                 elif fate < 0.65 and age_days > 30:

@@ -13,7 +13,7 @@ from leadflow.intake.services import submit_lead
 from leadflow.intake.validation import IntakeError
 from leadflow.leads.models import Channel, Industry, Lead, LeadTouch, StageChange, Status
 
-from ..factories import lead_data, make_user, submit
+from ..factories import make_user, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -55,12 +55,17 @@ def test_r1_3_a_given_province_wins_over_the_mobile(support):
 
 
 @pytest.mark.parametrize(
-    ("phone", "code"), [("13800000000", "phone_fake"), ("11111111111", "phone_fake"), ("1380013800", "phone_invalid")]
+    ("phone", "code"),
+    [("13800000000", "phone_fake"), ("11111111111", "phone_fake"), ("1380013800", "phone_invalid")],
 )
-def test_r1_4_a_fake_or_invalid_only_contact_screens_the_lead_out_and_keeps_it(support, phone, code):
+def test_r1_4_a_fake_or_invalid_only_contact_screens_the_lead_out_and_keeps_it(
+    support, phone, code
+):
     lead = submit(support, phone=phone).lead
     assert lead.status == Status.SCREENED_OUT
-    assert [(f["code"], f["severity"], f["value"]) for f in lead.screening] == [(code, "reject", phone)]
+    assert [(f["code"], f["severity"], f["value"]) for f in lead.screening] == [
+        (code, "reject", phone)
+    ]
     assert lead.phone_raw == phone and lead.phone_e164 == ""
     assert lead.grade == "D" and lead.grade_reason.startswith("screened_out")
     assert StageChange.objects.get(lead=lead).to_status == Status.SCREENED_OUT
@@ -104,7 +109,9 @@ def test_r1_5_a_repeat_of_an_open_lead_is_a_touch_not_a_new_lead(support):
 
 
 def test_r1_5_same_email_and_near_identical_company_names_are_duplicates(support):
-    first = submit(support, phone="", email="cg@example.com", company_name="北京字节跳动科技有限公司").lead
+    first = submit(
+        support, phone="", email="cg@example.com", company_name="北京字节跳动科技有限公司"
+    ).lead
     by_email = submit(support, phone="", email="CG@example.com")
     assert not by_email.created and by_email.match.matched_on == "email"
     by_name = submit(support, company_name="字节跳动(北京)有限公司")
@@ -213,7 +220,9 @@ def test_r5_2_creation_is_audited_with_a_stage_change(support):
     lead = submit(support, budget_max="120000").lead
     entry = AuditEntry.objects.get(model="leads.lead", object_pk=str(lead.pk))
     assert entry.action == "create" and entry.by == support
-    assert entry.changes["budget_max"] == [None, "120000.00"] or entry.changes["budget_max"][1].startswith("120000")
+    assert entry.changes["budget_max"] == [None, "120000.00"] or entry.changes["budget_max"][
+        1
+    ].startswith("120000")
     change = StageChange.objects.get(lead=lead)
     assert (change.from_status, change.to_status, change.by) == ("", Status.PENDING_REVIEW, support)
 
@@ -257,7 +266,9 @@ def test_r1_2_optional_fields_are_kept(support):
         ({"company_name": ["a", "b"]}, "company_name", "not_text"),
     ],
 )
-def test_bad_input_is_refused_with_field_and_reason_and_nothing_written(support, override, field, code):
+def test_bad_input_is_refused_with_field_and_reason_and_nothing_written(
+    support, override, field, code
+):
     with pytest.raises(IntakeError) as exc:
         submit(support, **override)
     assert codes(exc.value).get(field) == code

@@ -40,7 +40,10 @@ def test_r1_8_approval_moves_the_lead_on_to_assignment(support, rep, now):
     assert (lead.verified_by, lead.verified_at) == (support, now)
     change = StageChange.objects.filter(lead=lead).last()
     assert (change.from_status, change.to_status, change.by) == (
-        Status.PENDING_REVIEW, Status.UNASSIGNED, support)
+        Status.PENDING_REVIEW,
+        Status.UNASSIGNED,
+        support,
+    )
     assert not verification_queue(support).exists()
 
 
@@ -67,8 +70,14 @@ def test_r1_8_the_author_fixes_and_resubmits(support, rep, now):
     assert fixed.status == Status.PENDING_REVIEW and fixed.number == lead.number
     assert fixed.company_name == "苏州恒瑞精密机械有限公司"
     trail = [(c.from_status, c.to_status) for c in StageChange.objects.filter(lead=lead)]
-    assert trail == [("", "pending_review"), ("pending_review", "returned"), ("returned", "pending_review")]
-    changed = [e.changes for e in history(fixed).filter(action="update") if "company_name" in e.changes]
+    assert trail == [
+        ("", "pending_review"),
+        ("pending_review", "returned"),
+        ("returned", "pending_review"),
+    ]
+    changed = [
+        e.changes for e in history(fixed).filter(action="update") if "company_name" in e.changes
+    ]
     assert changed and changed[0]["company_name"][1] == "苏州恒瑞精密机械有限公司"
 
 

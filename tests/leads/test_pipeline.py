@@ -35,7 +35,9 @@ def test_r3_3_moves_demand_their_evidence():
         check_transition(current=Status.CONTACTING, to=Status.QUALIFIED, evidence=Evidence())
     assert exc.value.code == "need_required"
     with pytest.raises(TransitionError) as exc:
-        check_transition(current=Status.NEGOTIATING, to=Status.WON, evidence=Evidence(won_amount=Decimal(5)))
+        check_transition(
+            current=Status.NEGOTIATING, to=Status.WON, evidence=Evidence(won_amount=Decimal(5))
+        )
     assert exc.value.code == "won_evidence_required"
 
 
@@ -43,9 +45,15 @@ def test_r3_3_moves_demand_their_evidence():
 def test_r5_2_a_move_writes_a_stage_change_and_an_audit_entry(support):
     lead = submit(support).lead
     at = timezone.now() + timedelta(minutes=1)
-    change = move_lead(lead=lead, to=Status.INVALID, by=support, at=at, evidence=Evidence(reason="无法联系"))
+    change = move_lead(
+        lead=lead, to=Status.INVALID, by=support, at=at, evidence=Evidence(reason="无法联系")
+    )
     assert (change.from_status, change.to_status, change.reason, change.by) == (
-        Status.PENDING_REVIEW, Status.INVALID, "无法联系", support)
+        Status.PENDING_REVIEW,
+        Status.INVALID,
+        "无法联系",
+        support,
+    )
     lead.refresh_from_db()
     assert lead.status == Status.INVALID
     entry = history(lead).filter(action="update").get()

@@ -61,7 +61,10 @@ def test_r5_1_a_rep_sees_what_they_entered(org):
 
 
 def test_r5_1_contacts_outside_scope_are_masked_by_the_one_presenter(org):
-    lead = own(submit(org["support"], phone="13800138000", email="buyer@example.com", wechat="wx123").lead, org["rep1"])
+    lead = own(
+        submit(org["support"], phone="13800138000", email="buyer@example.com", wechat="wx123").lead,
+        org["rep1"],
+    )
     view = present_lead(lead, org["marketing"])
     assert (view.phone_e164, view.email, view.wechat) == ("138****8000", "b***@example.com", "w**")
     assert view.contact_masked

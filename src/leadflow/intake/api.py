@@ -53,25 +53,36 @@ def _require_verifier(request: HttpRequest) -> None:
         raise HttpError(403, _("只有销售支持可以核对线索"))
 
 
-@router.post("/leads/{number}/approve", response=LeadOut, summary="Verify a lead (核对通过)", tags=["intake"])
+@router.post(
+    "/leads/{number}/approve", response=LeadOut, summary="Verify a lead (核对通过)", tags=["intake"]
+)
 def approve(request: HttpRequest, number: str, payload: ReasonIn | None = None):
     _require_verifier(request)
     return _transition(request, number, approve_lead, note=payload.reason if payload else "")
 
 
-@router.post("/leads/{number}/return", response=LeadOut, summary="Return a lead (退回)", tags=["intake"])
+@router.post(
+    "/leads/{number}/return", response=LeadOut, summary="Return a lead (退回)", tags=["intake"]
+)
 def return_(request: HttpRequest, number: str, payload: ReasonIn):
     _require_verifier(request)
     return _transition(request, number, return_lead, reason=payload.reason)
 
 
-@router.post("/leads/{number}/restore", response=LeadOut, summary="Restore a screened-out lead", tags=["intake"])
+@router.post(
+    "/leads/{number}/restore",
+    response=LeadOut,
+    summary="Restore a screened-out lead",
+    tags=["intake"],
+)
 def restore(request: HttpRequest, number: str, payload: ReasonIn):
     _require_verifier(request)
     return _transition(request, number, restore_lead, reason=payload.reason)
 
 
-@router.put("/leads/{number}", response=LeadOut, summary="Fix and resubmit a returned lead", tags=["intake"])
+@router.put(
+    "/leads/{number}", response=LeadOut, summary="Fix and resubmit a returned lead", tags=["intake"]
+)
 def resubmit(request: HttpRequest, number: str, payload: LeadIn):
     lead = get_object_or_404(visible_leads(request.user), number=number)
     if lead.created_by_id != request.user.pk and not request.user.has_role(

@@ -12,7 +12,7 @@ from .validation import REQUIRED, TEXT_LIMITS
 
 def _channel_choices():
     channels = Channel.objects.filter(active=True).select_related("parent").order_by("code")
-    return [("", "—")] + sorted(((c.code, f"{c} ({c.code})") for c in channels), key=lambda x: x[1])
+    return [("", "—"), *sorted(((c.code, f"{c} ({c.code})") for c in channels), key=lambda x: x[1])]
 
 
 def _industry_choices():
@@ -57,7 +57,9 @@ class LeadForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             field.required = False
-            field.widget.attrs.setdefault("class", "form-select" if isinstance(field, forms.ChoiceField) else "form-control")
+            field.widget.attrs.setdefault(
+                "class", "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            )
             if name in TEXT_LIMITS:
                 field.widget.attrs["maxlength"] = TEXT_LIMITS[name]
             field.is_required_for_intake = name in REQUIRED

@@ -167,7 +167,8 @@ _LEGAL_SUFFIXES = (
     "llc",
     "group",
 )
-_PLACES = tuple(sorted({n for p in PROVINCES for n in (p[1], p[2])}, key=len, reverse=True)) + (
+_PLACES = (
+    *tuple(sorted({n for p in PROVINCES for n in (p[1], p[2])}, key=len, reverse=True)),
     "深圳",
     "广州",
     "杭州",

@@ -117,9 +117,9 @@ def clean_submission(data: dict[str, Any], *, now: datetime) -> Submission:
     for name in REQUIRED:
         if not text.get(name) and not any(e.field == name for e in errors):
             errors.append(field_error(name, "required"))
-    if not text.get("phone") and not text.get("email"):
-        if not any(e.field in ("phone", "email") for e in errors):
-            errors.append(field_error("phone", "contact_required"))
+    no_contact = not text.get("phone") and not text.get("email")
+    if no_contact and not any(e.field in ("phone", "email") for e in errors):
+        errors.append(field_error("phone", "contact_required"))
 
     channel = _lookup_channel(text.get("channel", ""), errors)
     industry = _lookup_industry(text.get("industry", ""), errors)

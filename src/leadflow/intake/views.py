@@ -1,3 +1,5 @@
+import contextlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -32,9 +34,7 @@ def new_lead(request: HttpRequest) -> HttpResponse:
     form = LeadForm(request.POST or None, initial=initial_for(None))
     if request.method == "POST":
         try:
-            result = submit_lead(
-                data=form.raw(), by=request.user, source="web", now=timezone.now()
-            )
+            result = submit_lead(data=form.raw(), by=request.user, source="web", now=timezone.now())
         except IntakeError as exc:
             _show_errors(form, exc)
         else:
@@ -44,8 +44,7 @@ def new_lead(request: HttpRequest) -> HttpResponse:
             else:
                 messages.warning(
                     request,
-                    _("与在跟线索 %(n)s 重复，已记为一次新的接触，未新建线索")
-                    % {"n": lead.number},
+                    _("与在跟线索 %(n)s 重复，已记为一次新的接触，未新建线索") % {"n": lead.number},
                 )
             if visible_leads(request.user).filter(pk=lead.pk).exists():
                 return redirect("leads:detail", number=lead.number)
@@ -90,10 +89,8 @@ def check_duplicate(request: HttpRequest) -> HttpResponse:
         phone = parsed.e164 if parsed and parsed.valid else ""
     except NotAPhoneNumber:
         pass
-    try:
+    with contextlib.suppress(InvalidEmail):
         email = normalize_email(data["email"]) if data.get("email") else ""
-    except InvalidEmail:
-        pass
     name = data.get("company_name", "")[:200].replace("\x00", "")
     match = find_duplicate(
         phone_e164=phone,

@@ -6,7 +6,14 @@ from .reference import default_channel_code
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("code", "__str__", "category", "requires_verification", "monthly_cost", "active")
+    list_display = (
+        "code",
+        "__str__",
+        "category",
+        "requires_verification",
+        "monthly_cost",
+        "active",
+    )
     list_filter = ("category", "requires_verification", "active")
     search_fields = ("code", "name")
 
@@ -15,7 +22,9 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not obj.code:
-            obj.code = default_channel_code(obj.name, set(Channel.objects.values_list("code", flat=True)))
+            obj.code = default_channel_code(
+                obj.name, set(Channel.objects.values_list("code", flat=True))
+            )
         super().save_model(request, obj, form, change)
 
 

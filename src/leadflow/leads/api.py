@@ -39,9 +39,11 @@ def list_leads(request: HttpRequest, query: Query[LeadQuery]):
     )
     leads = filter_leads(visible_leads(request.user), f)
     start = (page - 1) * page_size
-    rows = list(leads.select_related("team", "province", "duplicate_of", "created_by")[
-        start : start + page_size
-    ])
+    rows = list(
+        leads.select_related("team", "province", "duplicate_of", "created_by")[
+            start : start + page_size
+        ]
+    )
     return {
         "count": leads.count(),
         "page": page,

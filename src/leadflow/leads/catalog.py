@@ -21,7 +21,8 @@ def _load() -> dict:
         channels = list(Channel.objects.select_related("parent"))
         _state.update(
             channels_by_code={c.code.upper(): c for c in channels},
-            channels_by_name={str(c): c for c in channels} | {c.name: c for c in channels if not c.parent_id},
+            channels_by_name={str(c): c for c in channels}
+            | {c.name: c for c in channels if not c.parent_id},
             industries={i.name: i for i in Industry.objects.filter(active=True)},
             industries_by_pk={i.pk: i for i in Industry.objects.filter(active=True)},
             provinces={p.name: p for p in Province.objects.all()},

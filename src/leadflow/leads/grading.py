@@ -42,7 +42,9 @@ def suggest_grade(
     if screened_out:
         return GradeSuggestion("D", "screened_out", str(_("初步筛选未通过")))
     if has_budget and days_left is not None and days_left <= 30:
-        return GradeSuggestion("A", "budget_and_deadline_30d", str(_("预算明确且1个月内确定供应商")))
+        return GradeSuggestion(
+            "A", "budget_and_deadline_30d", str(_("预算明确且1个月内确定供应商"))
+        )
     if days_left is not None and days_left <= 30:
         return GradeSuggestion("B", "deadline_30d_no_budget", str(_("1个月内采购但预算未确认")))
     if has_budget and (days_left is None or days_left <= 90):

@@ -79,7 +79,9 @@ class Channel(models.Model):
         verbose_name_plural = _("渠道")
         ordering = ["parent_id", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["parent", "name"], name="channel_unique_name_in_parent"),
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="channel_unique_name_in_parent"
+            ),
             models.UniqueConstraint(
                 fields=["name"], condition=Q(parent=None), name="channel_unique_root_name"
             ),
@@ -313,6 +315,9 @@ class LeadTouch(models.Model):
         verbose_name_plural = _("重复接触")
         ordering = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.lead_id} touched via {self.matched_on} @ {self.at:%Y-%m-%d %H:%M}"
+
 
 class LeadNumberCounter(models.Model):
     """The last serial used for one channel on one day (R1.6). Locked while numbering."""
@@ -325,3 +330,6 @@ class LeadNumberCounter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel", "day"], name="one_counter_per_channel_day")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}@{self.day}: {self.last}"

@@ -69,8 +69,7 @@ def check_transition(*, current: str, to: str, evidence: Evidence) -> None:
     if to not in TRANSITIONS.get(current, ()):
         raise TransitionError(
             "transition_not_allowed",
-            _("不能从“%(from)s”变更为“%(to)s”")
-            % {"from": S(current).label, "to": S(to).label},
+            _("不能从“%(from)s”变更为“%(to)s”") % {"from": S(current).label, "to": S(to).label},
         )
     if (current, to) in NEEDS_REASON and not evidence.reason.strip():
         raise TransitionError("reason_required", _("此状态变更需要填写原因"))

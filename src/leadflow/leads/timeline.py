@@ -40,13 +40,23 @@ def lead_timeline(lead: Lead, *, masked: bool) -> list[Event]:
         if not changed:
             continue
         events.append(
-            Event(entry.at, "change", _("修改了 %(n)s") % {"n": _field_labels(changed)},
-                  _describe(entry.changes, changed, masked), str(entry.by or ""))
+            Event(
+                entry.at,
+                "change",
+                _("修改了 %(n)s") % {"n": _field_labels(changed)},
+                _describe(entry.changes, changed, masked),
+                str(entry.by or ""),
+            )
         )
     for touch in lead.touches.select_related("by", "channel"):
         events.append(
-            Event(touch.at, "touch", _("重复录入（%(ch)s）") % {"ch": touch.channel},
-                  _("匹配依据：%(on)s") % {"on": touch.matched_on}, str(touch.by or ""))
+            Event(
+                touch.at,
+                "touch",
+                _("重复录入（%(ch)s）") % {"ch": touch.channel},
+                _("匹配依据：%(on)s") % {"on": touch.matched_on},
+                str(touch.by or ""),
+            )
         )
     return sorted(events, key=lambda e: e.at)
 

@@ -6,33 +6,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('leads', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("leads", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='repprofile',
-            name='industries',
-            field=models.ManyToManyField(blank=True, related_name='+', to='leads.industry', verbose_name='负责行业'),
+            model_name="repprofile",
+            name="industries",
+            field=models.ManyToManyField(
+                blank=True, related_name="+", to="leads.industry", verbose_name="负责行业"
+            ),
         ),
         migrations.AddField(
-            model_name='repprofile',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rep_profile', to=settings.AUTH_USER_MODEL, verbose_name='销售代表'),
+            model_name="repprofile",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="rep_profile",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="销售代表",
+            ),
         ),
         migrations.AddField(
-            model_name='team',
-            name='manager',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='managed_teams', to=settings.AUTH_USER_MODEL, verbose_name='销售经理'),
+            model_name="team",
+            name="manager",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="managed_teams",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="销售经理",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='accounts.team', verbose_name='所属团队'),
+            model_name="user",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="members",
+                to="accounts.team",
+                verbose_name="所属团队",
+            ),
         ),
     ]

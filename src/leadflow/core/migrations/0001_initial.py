@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,22 +14,47 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=60, verbose_name='对象类型')),
-                ('object_pk', models.CharField(max_length=40, verbose_name='对象')),
-                ('action', models.CharField(choices=[('create', '创建'), ('update', '修改')], max_length=10, verbose_name='操作')),
-                ('changes', models.JSONField(default=dict, verbose_name='变更')),
-                ('reason', models.CharField(blank=True, max_length=500, verbose_name='原因')),
-                ('at', models.DateTimeField(verbose_name='时间')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model", models.CharField(max_length=60, verbose_name="对象类型")),
+                ("object_pk", models.CharField(max_length=40, verbose_name="对象")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("create", "创建"), ("update", "修改")],
+                        max_length=10,
+                        verbose_name="操作",
+                    ),
+                ),
+                ("changes", models.JSONField(default=dict, verbose_name="变更")),
+                ("reason", models.CharField(blank=True, max_length=500, verbose_name="原因")),
+                ("at", models.DateTimeField(verbose_name="时间")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计记录',
-                'verbose_name_plural': '审计记录',
-                'ordering': ['at', 'pk'],
-                'indexes': [models.Index(fields=['model', 'object_pk', 'at'], name='core_audite_model_00229d_idx')],
+                "verbose_name": "审计记录",
+                "verbose_name_plural": "审计记录",
+                "ordering": ["at", "pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["model", "object_pk", "at"], name="core_audite_model_00229d_idx"
+                    )
+                ],
             },
         ),
     ]

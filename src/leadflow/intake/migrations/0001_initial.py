@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ExcludedNeed',
+            name="ExcludedNeed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phrase', models.CharField(max_length=60, unique=True, verbose_name='排除词')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phrase", models.CharField(max_length=60, unique=True, verbose_name="排除词")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '需求排除词',
-                'verbose_name_plural': '需求排除词',
-                'ordering': ['phrase'],
+                "verbose_name": "需求排除词",
+                "verbose_name_plural": "需求排除词",
+                "ordering": ["phrase"],
             },
         ),
     ]

@@ -6,203 +6,636 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Industry',
+            name="Industry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True, verbose_name='行业')),
-                ('is_target', models.BooleanField(default=True, help_text='非目标行业的线索在初步筛选时被剔除', verbose_name='目标行业')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40, unique=True, verbose_name="行业")),
+                (
+                    "is_target",
+                    models.BooleanField(
+                        default=True,
+                        help_text="非目标行业的线索在初步筛选时被剔除",
+                        verbose_name="目标行业",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '行业',
-                'verbose_name_plural': '行业',
-                'ordering': ['name'],
+                "verbose_name": "行业",
+                "verbose_name_plural": "行业",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Province',
+            name="Province",
             fields=[
-                ('code', models.CharField(max_length=2, primary_key=True, serialize=False, verbose_name='行政区划代码')),
-                ('name', models.CharField(max_length=20, unique=True, verbose_name='全称')),
-                ('short_name', models.CharField(max_length=10, unique=True, verbose_name='简称')),
-                ('region', models.CharField(choices=[('华北', '华北'), ('华东', '华东'), ('华南', '华南'), ('华中', '华中'), ('西南', '西南'), ('西北', '西北'), ('东北', '东北')], max_length=4, verbose_name='大区')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=2, primary_key=True, serialize=False, verbose_name="行政区划代码"
+                    ),
+                ),
+                ("name", models.CharField(max_length=20, unique=True, verbose_name="全称")),
+                ("short_name", models.CharField(max_length=10, unique=True, verbose_name="简称")),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("华北", "华北"),
+                            ("华东", "华东"),
+                            ("华南", "华南"),
+                            ("华中", "华中"),
+                            ("西南", "西南"),
+                            ("西北", "西北"),
+                            ("东北", "东北"),
+                        ],
+                        max_length=4,
+                        verbose_name="大区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '省份',
-                'verbose_name_plural': '省份',
-                'ordering': ['code'],
+                "verbose_name": "省份",
+                "verbose_name_plural": "省份",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(blank=True, help_text='线索编号前缀；留空则取渠道名称的拼音首字母', max_length=12, unique=True, verbose_name='渠道代码')),
-                ('name', models.CharField(max_length=60, verbose_name='渠道名称')),
-                ('category', models.CharField(choices=[('online', '线上'), ('offline', '线下'), ('internal', '内部')], max_length=10, verbose_name='类别')),
-                ('monthly_cost', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='月度成本(元)')),
-                ('requires_verification', models.BooleanField(default=True, help_text='关闭即为可信渠道：线索跳过核对，直接进入待分配', verbose_name='需要销售支持核对')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='leads.channel', verbose_name='上级渠道')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        blank=True,
+                        help_text="线索编号前缀；留空则取渠道名称的拼音首字母",
+                        max_length=12,
+                        unique=True,
+                        verbose_name="渠道代码",
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="渠道名称")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[("online", "线上"), ("offline", "线下"), ("internal", "内部")],
+                        max_length=10,
+                        verbose_name="类别",
+                    ),
+                ),
+                (
+                    "monthly_cost",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="月度成本(元)",
+                    ),
+                ),
+                (
+                    "requires_verification",
+                    models.BooleanField(
+                        default=True,
+                        help_text="关闭即为可信渠道：线索跳过核对，直接进入待分配",
+                        verbose_name="需要销售支持核对",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="leads.channel",
+                        verbose_name="上级渠道",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '渠道',
-                'verbose_name_plural': '渠道',
-                'ordering': ['parent_id', 'code'],
+                "verbose_name": "渠道",
+                "verbose_name_plural": "渠道",
+                "ordering": ["parent_id", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=24, unique=True, verbose_name='线索编号')),
-                ('status', models.CharField(choices=[('pending_review', '待核对'), ('returned', '已退回'), ('screened_out', '筛除'), ('unassigned', '待分配'), ('assigned', '待确认'), ('contacting', '初步接触'), ('qualified', '需求明确'), ('evaluating', '方案对比'), ('negotiating', '商务谈判'), ('won', '成交'), ('invalid', '无效'), ('pool', '公海')], default='pending_review', max_length=20, verbose_name='状态')),
-                ('company_name', models.CharField(max_length=200, verbose_name='客户名称')),
-                ('contact_name', models.CharField(max_length=60, verbose_name='联系人')),
-                ('phone_e164', models.CharField(blank=True, db_index=True, max_length=20, verbose_name='手机')),
-                ('phone_raw', models.CharField(blank=True, max_length=40, verbose_name='手机(原始输入)')),
-                ('email', models.EmailField(blank=True, db_index=True, max_length=254, verbose_name='邮箱')),
-                ('need', models.TextField(max_length=2000, verbose_name='初步需求')),
-                ('acquired_at', models.DateTimeField(verbose_name='获取时间')),
-                ('wechat', models.CharField(blank=True, max_length=60, verbose_name='微信')),
-                ('city', models.CharField(blank=True, max_length=40, verbose_name='城市')),
-                ('region', models.CharField(blank=True, choices=[('华北', '华北'), ('华东', '华东'), ('华南', '华南'), ('华中', '华中'), ('西南', '西南'), ('西北', '西北'), ('东北', '东北')], max_length=4, verbose_name='大区')),
-                ('customer_type', models.CharField(choices=[('enterprise', '企业客户'), ('individual', '个人客户'), ('government', '政府/事业单位'), ('education', '教育机构'), ('partner', '渠道/代理商')], default='enterprise', max_length=12, verbose_name='客户类型')),
-                ('employees', models.PositiveIntegerField(blank=True, null=True, verbose_name='员工人数')),
-                ('annual_revenue', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='年营收(万元)')),
-                ('budget_min', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='预算下限(元)')),
-                ('budget_max', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='预算上限(元)')),
-                ('purchase_by', models.DateField(blank=True, null=True, verbose_name='采购时间节点')),
-                ('current_supplier', models.CharField(blank=True, max_length=120, verbose_name='现有供应商')),
-                ('notes', models.TextField(blank=True, max_length=2000, verbose_name='备注')),
-                ('business_model', models.CharField(blank=True, max_length=200, verbose_name='业务模式')),
-                ('decision_maker_role', models.CharField(blank=True, max_length=60, verbose_name='决策人角色')),
-                ('concerns', models.CharField(blank=True, max_length=200, verbose_name='关注点')),
-                ('personality', models.CharField(blank=True, max_length=60, verbose_name='性格')),
-                ('grade', models.CharField(blank=True, choices=[('A', 'A 高优先级'), ('B', 'B 中优先级'), ('C', 'C 低优先级'), ('D', 'D 无效')], max_length=1, verbose_name='等级')),
-                ('grade_reason', models.CharField(blank=True, max_length=300, verbose_name='定级依据')),
-                ('screening', models.JSONField(blank=True, default=list, verbose_name='筛查结果')),
-                ('company_key', models.CharField(blank=True, db_index=True, max_length=200, verbose_name='查重名称')),
-                ('company_block', models.CharField(blank=True, db_index=True, max_length=2)),
-                ('accept_due', models.DateTimeField(blank=True, null=True, verbose_name='确认截止')),
-                ('first_contact_due', models.DateTimeField(blank=True, null=True, verbose_name='首次联系截止')),
-                ('next_followup_due', models.DateTimeField(blank=True, null=True, verbose_name='下次跟进截止')),
-                ('first_contact_at', models.DateTimeField(blank=True, null=True, verbose_name='首次联系时间')),
-                ('last_contact_at', models.DateTimeField(blank=True, null=True, verbose_name='最近联系时间')),
-                ('won_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='成交金额(元)')),
-                ('won_at', models.DateTimeField(blank=True, null=True, verbose_name='成交时间')),
-                ('invalid_reason', models.CharField(blank=True, max_length=200, verbose_name='无效原因')),
-                ('return_reason', models.CharField(blank=True, max_length=500, verbose_name='退回原因')),
-                ('consent_source', models.CharField(blank=True, max_length=200, verbose_name='授权来源')),
-                ('consent_at', models.DateTimeField(blank=True, null=True, verbose_name='授权时间')),
-                ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='核对时间')),
-                ('created_at', models.DateTimeField(verbose_name='录入时间')),
-                ('updated_at', models.DateTimeField(verbose_name='更新时间')),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='leads', to='leads.channel', verbose_name='来源渠道')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entered_leads', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('duplicate_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='duplicates', to='leads.lead', verbose_name='疑似重复')),
-                ('industry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='leads', to='leads.industry', verbose_name='行业')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_leads', to=settings.AUTH_USER_MODEL, verbose_name='负责人')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='accounts.team', verbose_name='团队')),
-                ('verified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='verified_leads', to=settings.AUTH_USER_MODEL, verbose_name='核对人')),
-                ('province', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='leads.province', verbose_name='省份')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=24, unique=True, verbose_name="线索编号")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending_review", "待核对"),
+                            ("returned", "已退回"),
+                            ("screened_out", "筛除"),
+                            ("unassigned", "待分配"),
+                            ("assigned", "待确认"),
+                            ("contacting", "初步接触"),
+                            ("qualified", "需求明确"),
+                            ("evaluating", "方案对比"),
+                            ("negotiating", "商务谈判"),
+                            ("won", "成交"),
+                            ("invalid", "无效"),
+                            ("pool", "公海"),
+                        ],
+                        default="pending_review",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("company_name", models.CharField(max_length=200, verbose_name="客户名称")),
+                ("contact_name", models.CharField(max_length=60, verbose_name="联系人")),
+                (
+                    "phone_e164",
+                    models.CharField(blank=True, db_index=True, max_length=20, verbose_name="手机"),
+                ),
+                (
+                    "phone_raw",
+                    models.CharField(blank=True, max_length=40, verbose_name="手机(原始输入)"),
+                ),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, db_index=True, max_length=254, verbose_name="邮箱"
+                    ),
+                ),
+                ("need", models.TextField(max_length=2000, verbose_name="初步需求")),
+                ("acquired_at", models.DateTimeField(verbose_name="获取时间")),
+                ("wechat", models.CharField(blank=True, max_length=60, verbose_name="微信")),
+                ("city", models.CharField(blank=True, max_length=40, verbose_name="城市")),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("华北", "华北"),
+                            ("华东", "华东"),
+                            ("华南", "华南"),
+                            ("华中", "华中"),
+                            ("西南", "西南"),
+                            ("西北", "西北"),
+                            ("东北", "东北"),
+                        ],
+                        max_length=4,
+                        verbose_name="大区",
+                    ),
+                ),
+                (
+                    "customer_type",
+                    models.CharField(
+                        choices=[
+                            ("enterprise", "企业客户"),
+                            ("individual", "个人客户"),
+                            ("government", "政府/事业单位"),
+                            ("education", "教育机构"),
+                            ("partner", "渠道/代理商"),
+                        ],
+                        default="enterprise",
+                        max_length=12,
+                        verbose_name="客户类型",
+                    ),
+                ),
+                (
+                    "employees",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="员工人数"),
+                ),
+                (
+                    "annual_revenue",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="年营收(万元)",
+                    ),
+                ),
+                (
+                    "budget_min",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="预算下限(元)",
+                    ),
+                ),
+                (
+                    "budget_max",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="预算上限(元)",
+                    ),
+                ),
+                (
+                    "purchase_by",
+                    models.DateField(blank=True, null=True, verbose_name="采购时间节点"),
+                ),
+                (
+                    "current_supplier",
+                    models.CharField(blank=True, max_length=120, verbose_name="现有供应商"),
+                ),
+                ("notes", models.TextField(blank=True, max_length=2000, verbose_name="备注")),
+                (
+                    "business_model",
+                    models.CharField(blank=True, max_length=200, verbose_name="业务模式"),
+                ),
+                (
+                    "decision_maker_role",
+                    models.CharField(blank=True, max_length=60, verbose_name="决策人角色"),
+                ),
+                ("concerns", models.CharField(blank=True, max_length=200, verbose_name="关注点")),
+                ("personality", models.CharField(blank=True, max_length=60, verbose_name="性格")),
+                (
+                    "grade",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("A", "A 高优先级"),
+                            ("B", "B 中优先级"),
+                            ("C", "C 低优先级"),
+                            ("D", "D 无效"),
+                        ],
+                        max_length=1,
+                        verbose_name="等级",
+                    ),
+                ),
+                (
+                    "grade_reason",
+                    models.CharField(blank=True, max_length=300, verbose_name="定级依据"),
+                ),
+                ("screening", models.JSONField(blank=True, default=list, verbose_name="筛查结果")),
+                (
+                    "company_key",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=200, verbose_name="查重名称"
+                    ),
+                ),
+                ("company_block", models.CharField(blank=True, db_index=True, max_length=2)),
+                (
+                    "accept_due",
+                    models.DateTimeField(blank=True, null=True, verbose_name="确认截止"),
+                ),
+                (
+                    "first_contact_due",
+                    models.DateTimeField(blank=True, null=True, verbose_name="首次联系截止"),
+                ),
+                (
+                    "next_followup_due",
+                    models.DateTimeField(blank=True, null=True, verbose_name="下次跟进截止"),
+                ),
+                (
+                    "first_contact_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="首次联系时间"),
+                ),
+                (
+                    "last_contact_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="最近联系时间"),
+                ),
+                (
+                    "won_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="成交金额(元)",
+                    ),
+                ),
+                ("won_at", models.DateTimeField(blank=True, null=True, verbose_name="成交时间")),
+                (
+                    "invalid_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="无效原因"),
+                ),
+                (
+                    "return_reason",
+                    models.CharField(blank=True, max_length=500, verbose_name="退回原因"),
+                ),
+                (
+                    "consent_source",
+                    models.CharField(blank=True, max_length=200, verbose_name="授权来源"),
+                ),
+                (
+                    "consent_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="授权时间"),
+                ),
+                (
+                    "verified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="核对时间"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="录入时间")),
+                ("updated_at", models.DateTimeField(verbose_name="更新时间")),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="leads",
+                        to="leads.channel",
+                        verbose_name="来源渠道",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entered_leads",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "duplicate_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="duplicates",
+                        to="leads.lead",
+                        verbose_name="疑似重复",
+                    ),
+                ),
+                (
+                    "industry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="leads",
+                        to="leads.industry",
+                        verbose_name="行业",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_leads",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="负责人",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="accounts.team",
+                        verbose_name="团队",
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verified_leads",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="核对人",
+                    ),
+                ),
+                (
+                    "province",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="leads.province",
+                        verbose_name="省份",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '线索',
-                'verbose_name_plural': '线索',
-                'ordering': ['-acquired_at', '-pk'],
-                'permissions': [('verify_lead', '核对线索')],
+                "verbose_name": "线索",
+                "verbose_name_plural": "线索",
+                "ordering": ["-acquired_at", "-pk"],
+                "permissions": [("verify_lead", "核对线索")],
             },
         ),
         migrations.CreateModel(
-            name='LeadNumberCounter',
+            name="LeadNumberCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('last', models.PositiveIntegerField(default=0)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='leads.channel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("last", models.PositiveIntegerField(default=0)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="leads.channel",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LeadTouch',
+            name="LeadTouch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='时间')),
-                ('matched_on', models.CharField(max_length=20, verbose_name='匹配依据')),
-                ('source', models.CharField(max_length=20, verbose_name='入口')),
-                ('submitted', models.JSONField(default=dict, verbose_name='提交内容')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='leads.channel')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='touches', to='leads.lead')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="时间")),
+                ("matched_on", models.CharField(max_length=20, verbose_name="匹配依据")),
+                ("source", models.CharField(max_length=20, verbose_name="入口")),
+                ("submitted", models.JSONField(default=dict, verbose_name="提交内容")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="leads.channel",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="touches",
+                        to="leads.lead",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '重复接触',
-                'verbose_name_plural': '重复接触',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "重复接触",
+                "verbose_name_plural": "重复接触",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='StageChange',
+            name="StageChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('pending_review', '待核对'), ('returned', '已退回'), ('screened_out', '筛除'), ('unassigned', '待分配'), ('assigned', '待确认'), ('contacting', '初步接触'), ('qualified', '需求明确'), ('evaluating', '方案对比'), ('negotiating', '商务谈判'), ('won', '成交'), ('invalid', '无效'), ('pool', '公海')], max_length=20, verbose_name='原状态')),
-                ('to_status', models.CharField(choices=[('pending_review', '待核对'), ('returned', '已退回'), ('screened_out', '筛除'), ('unassigned', '待分配'), ('assigned', '待确认'), ('contacting', '初步接触'), ('qualified', '需求明确'), ('evaluating', '方案对比'), ('negotiating', '商务谈判'), ('won', '成交'), ('invalid', '无效'), ('pool', '公海')], max_length=20, verbose_name='新状态')),
-                ('at', models.DateTimeField(verbose_name='时间')),
-                ('reason', models.CharField(blank=True, max_length=500, verbose_name='原因')),
-                ('evidence', models.JSONField(blank=True, default=dict, verbose_name='依据')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='leads.lead')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pending_review", "待核对"),
+                            ("returned", "已退回"),
+                            ("screened_out", "筛除"),
+                            ("unassigned", "待分配"),
+                            ("assigned", "待确认"),
+                            ("contacting", "初步接触"),
+                            ("qualified", "需求明确"),
+                            ("evaluating", "方案对比"),
+                            ("negotiating", "商务谈判"),
+                            ("won", "成交"),
+                            ("invalid", "无效"),
+                            ("pool", "公海"),
+                        ],
+                        max_length=20,
+                        verbose_name="原状态",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("pending_review", "待核对"),
+                            ("returned", "已退回"),
+                            ("screened_out", "筛除"),
+                            ("unassigned", "待分配"),
+                            ("assigned", "待确认"),
+                            ("contacting", "初步接触"),
+                            ("qualified", "需求明确"),
+                            ("evaluating", "方案对比"),
+                            ("negotiating", "商务谈判"),
+                            ("won", "成交"),
+                            ("invalid", "无效"),
+                            ("pool", "公海"),
+                        ],
+                        max_length=20,
+                        verbose_name="新状态",
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="时间")),
+                ("reason", models.CharField(blank=True, max_length=500, verbose_name="原因")),
+                ("evidence", models.JSONField(blank=True, default=dict, verbose_name="依据")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_changes",
+                        to="leads.lead",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '状态变更',
-                'verbose_name_plural': '状态变更',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "状态变更",
+                "verbose_name_plural": "状态变更",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='channel',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='channel_unique_name_in_parent'),
+            model_name="channel",
+            constraint=models.UniqueConstraint(
+                fields=("parent", "name"), name="channel_unique_name_in_parent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='channel',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent', None)), fields=('name',), name='channel_unique_root_name'),
+            model_name="channel",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent", None)),
+                fields=("name",),
+                name="channel_unique_root_name",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='leadnumbercounter',
-            constraint=models.UniqueConstraint(fields=('channel', 'day'), name='one_counter_per_channel_day'),
+            model_name="leadnumbercounter",
+            constraint=models.UniqueConstraint(
+                fields=("channel", "day"), name="one_counter_per_channel_day"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['status', '-acquired_at'], name='leads_lead_status_fafca2_idx'),
+            model_name="lead",
+            index=models.Index(
+                fields=["status", "-acquired_at"], name="leads_lead_status_fafca2_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', 'status'], name='leads_lead_owner_i_9c310b_idx'),
+            model_name="lead",
+            index=models.Index(fields=["owner", "status"], name="leads_lead_owner_i_9c310b_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['team', 'status'], name='leads_lead_team_id_5993e2_idx'),
+            model_name="lead",
+            index=models.Index(fields=["team", "status"], name="leads_lead_team_id_5993e2_idx"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['channel', 'acquired_at'], name='leads_lead_channel_5bc999_idx'),
+            model_name="lead",
+            index=models.Index(
+                fields=["channel", "acquired_at"], name="leads_lead_channel_5bc999_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['lead', 'at'], name='leads_stage_lead_id_08f4a1_idx'),
+            model_name="stagechange",
+            index=models.Index(fields=["lead", "at"], name="leads_stage_lead_id_08f4a1_idx"),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['to_status', 'at'], name='leads_stage_to_stat_c233b4_idx'),
+            model_name="stagechange",
+            index=models.Index(fields=["to_status", "at"], name="leads_stage_to_stat_c233b4_idx"),
         ),
     ]

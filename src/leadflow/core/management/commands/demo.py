@@ -18,7 +18,9 @@ class Command(BaseCommand):
             self.stdout.write("Leads exist already: demo data not loaded.")
         else:
             made = demo.build(leads=leads)
-            self.stdout.write(f"Demo data: {made['created']} leads, {made['repeats']} repeat touches.")
+            self.stdout.write(
+                f"Demo data: {made['created']} leads, {made['repeats']} repeat touches."
+            )
             by_status = Lead.objects.values("status").annotate(n=Count("pk")).order_by("status")
             self.stdout.write(", ".join(f"{row['status']} {row['n']}" for row in by_status))
         self.stdout.write(f"\nDemo logins (password for all: {demo.PASSWORD}):")
