@@ -18,7 +18,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python \
 # The demo and the test suite run without a SECRET_KEY of their own; production never does.
 export LEADFLOW_INSECURE_DEV ?= 1
 
-.PHONY: help run test lint install assets clean
+.PHONY: help run test lint install assets clean lock messages bench
 help:
 	@echo "make run   — set up and serve LeadFlow with demo data at http://127.0.0.1:8000"
 	@echo "make test  — ruff, then the whole suite on SQLite (and PostgreSQL when LEADFLOW_TEST_POSTGRES_URL is set)"
@@ -61,6 +61,19 @@ test: install assets lint
 	  echo "== the same suite on PostgreSQL ($$LEADFLOW_TEST_POSTGRES_URL)"; \
 	  DATABASE_URL="$$LEADFLOW_TEST_POSTGRES_URL" $(BIN)/pytest -p no:cacheprovider; \
 	else echo "LEADFLOW_TEST_POSTGRES_URL is not set: PostgreSQL pass skipped."; fi
+
+bench: install
+	$(BIN)/python bench/intake.py
+
+# Regenerate the pinned, hashed requirements from pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.12 \
+	  --universal --no-header -o requirements.lock
+
+# Refresh and compile the English catalogue (needs GNU gettext).
+messages: install
+	cd src/leadflow && ../../$(BIN)/leadflow makemessages -l en --no-location -i "migrations/*"
+	cd src/leadflow && ../../$(BIN)/leadflow compilemessages
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var/*.sqlite3*
