@@ -72,7 +72,7 @@ lock: install
 
 # Refresh and compile the English catalogue (needs GNU gettext).
 messages: install
-	cd src/leadflow && ../../$(BIN)/leadflow makemessages -l en --no-location -i "migrations/*"
+	cd src/leadflow && ../../$(BIN)/leadflow makemessages -l en --no-location --no-wrap -i "migrations/*"
 	cd src/leadflow && ../../$(BIN)/leadflow compilemessages
 
 clean:

@@ -175,3 +175,9 @@ def test_others_cannot_fix_a_lead_they_did_not_enter(client, support, rep):
 
 def test_healthz(client):
     assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_the_ui_is_chinese_by_default_whatever_the_browser_prefers(client, support):
+    client.force_login(support)
+    page = client.get("/leads/", headers={"Accept-Language": "en-US,en;q=0.9"}).content.decode()
+    assert "线索列表" in page and "Verification queue" not in page

@@ -170,6 +170,7 @@ EDITABLE = [
     "consent_at",
     "grade",
     "grade_reason",
+    "grade_rule",
     "screening",
     "company_key",
     "duplicate_of",
@@ -209,7 +210,7 @@ def _apply(lead: Lead, sub: Submission, key: str, excluded: list[str] | None) ->
         purchase_by=lead.purchase_by,
         acquired_on=_local_day(sub.acquired_at),
     )
-    lead.grade, lead.grade_reason = grade.grade, f"{grade.rule}: {grade.reason}"
+    lead.grade, lead.grade_rule, lead.grade_reason = grade.grade, grade.rule, grade.reason
 
 
 def _entry_status(lead: Lead) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leadflow.accounts.models import Role
+from leadflow.leads.findings import MATCHED_ON, label
 from leadflow.leads.models import Status
 from leadflow.leads.pipeline import TransitionError
 from leadflow.leads.presenters import owner_label, present_lead
@@ -100,6 +101,7 @@ def check_duplicate(request: HttpRequest) -> HttpResponse:
     )
     context = {"match": match}
     if match:
+        context["matched_on"] = label(MATCHED_ON, match.matched_on)
         context["view"] = present_lead(match.lead, request.user)
         context["owner"] = owner_label(match.lead, request.user)
         context["visible"] = visible_leads(request.user).filter(pk=match.lead.pk).exists()

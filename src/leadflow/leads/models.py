@@ -181,6 +181,7 @@ class Lead(models.Model):
     # Grade (R2.1) and screening (R1.4)
     grade = models.CharField(_("等级"), max_length=1, choices=Grade, blank=True)
     grade_reason = models.CharField(_("定级依据"), max_length=300, blank=True)
+    grade_rule = models.CharField(_("定级规则"), max_length=40, blank=True)
     screening = models.JSONField(_("筛查结果"), default=list, blank=True)
     company_key = models.CharField(_("查重名称"), max_length=200, blank=True, db_index=True)
     company_block = models.CharField(max_length=2, blank=True, db_index=True)

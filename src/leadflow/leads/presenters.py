@@ -43,6 +43,7 @@ class LeadView:
     customer_type: str
     grade: str
     grade_reason: str
+    grade_rule: str
     screening: list[Finding]
     duplicate_of: str | None
     owner: str | None
@@ -80,6 +81,7 @@ def present_lead(lead: Lead, user) -> LeadView:
         customer_type=lead.customer_type,
         grade=lead.grade,
         grade_reason=lead.grade_reason,
+        grade_rule=lead.grade_rule,
         screening=[
             Finding(f["code"], f["severity"], finding_message(f, masked=not visible))
             for f in lead.screening

@@ -31,6 +31,7 @@ class LeadOut(Schema):
     customer_type: str
     grade: str
     grade_reason: str
+    grade_rule: str
     screening: list[FindingOut]
     duplicate_of: str | None
     owner: str | None

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from leadflow.core.audit import history
 from leadflow.core.masking import mask_email, mask_phone
 
+from .findings import MATCHED_ON, SOURCES, label
 from .models import Lead, Status
 
 CONTACT_FIELDS = {"phone_e164": mask_phone, "phone_raw": mask_phone, "email": mask_email}
@@ -30,7 +31,7 @@ def lead_timeline(lead: Lead, *, masked: bool) -> list[Event]:
             f"{Status(sc.from_status).label} → {Status(sc.to_status).label}"
             if sc.from_status
             else _("录入，状态：%(s)s") % {"s": Status(sc.to_status).label},
-            sc.reason,
+            sc.reason if sc.from_status else _("来源：%(s)s") % {"s": label(SOURCES, sc.reason)},
             str(sc.by or ""),
         )
         for sc in lead.stage_changes.select_related("by")
@@ -54,7 +55,7 @@ def lead_timeline(lead: Lead, *, masked: bool) -> list[Event]:
                 touch.at,
                 "touch",
                 _("重复录入（%(ch)s）") % {"ch": touch.channel},
-                _("匹配依据：%(on)s") % {"on": touch.matched_on},
+                _("匹配依据：%(on)s") % {"on": label(MATCHED_ON, touch.matched_on)},
                 str(touch.by or ""),
             )
         )

@@ -1,0 +1,36 @@
+"""`leadflow demo`: an organisation and leads whose history obeys the pipeline."""
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, Max
+
+from leadflow.accounts.models import RepProfile, Team, User
+from leadflow.leads.models import Lead, StageChange
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_builds_an_organisation_and_leads_with_consistent_history(capsys):
+    call_command("demo", leads=250)
+    out = capsys.readouterr().out
+    assert "support" in out and "leadflow" in out  # the logins are printed
+    assert Team.objects.count() == 3 and RepProfile.objects.count() == 12
+    assert User.objects.get(username="admin").is_superuser
+    statuses = set(Lead.objects.values_list("status", flat=True))
+    assert len(statuses) >= 7, statuses
+    # the current status of every lead is where its last StageChange went
+    last = {}
+    for change in StageChange.objects.order_by("at", "pk"):
+        last[change.lead_id] = change.to_status
+    assert all(last[pk] == status for pk, status in Lead.objects.values_list("pk", "status"))
+    # history never runs backwards in time
+    newest = StageChange.objects.values("lead").annotate(n=Count("pk"), at=Max("at"))
+    assert all(row["n"] >= 1 for row in newest)
+
+
+def test_demo_if_empty_leaves_existing_data_alone(capsys):
+    call_command("demo", leads=30)
+    count = Lead.objects.count()
+    call_command("demo", "--if-empty")
+    assert Lead.objects.count() == count
+    assert "not loaded" in capsys.readouterr().out
