@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from leadflow.accounts.models import ApiToken, Role
@@ -197,3 +198,34 @@ def test_the_token_command_prints_a_working_token(client, support, capsys):
     )
     call_command("token", support.username)
     assert capsys.readouterr().out.strip() == key
+
+
+def test_a_rotated_token_or_a_deactivated_user_stops_working_at_once(client, support):
+    old = ApiToken.objects.create(user=support, key=ApiToken.new_key()).key
+    auth = {"Authorization": f"Bearer {old}"}
+    assert client.get("/api/v1/leads", headers=auth).status_code == 200  # now cached
+    call_command("token", support.username, "--rotate")
+    assert client.get("/api/v1/leads", headers=auth).status_code == 401
+    new = ApiToken.objects.get(user=support).key
+    assert (
+        client.get("/api/v1/leads", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    )
+    support.is_active = False
+    support.save()
+    assert (
+        client.get("/api/v1/leads", headers={"Authorization": f"Bearer {new}"}).status_code == 401
+    )
+
+
+def test_r5_1_a_role_change_applies_to_the_next_api_call(client, support, marketing):
+    lead_number = submit_via_api(client, support)
+    key = ApiToken.objects.create(user=marketing, key=ApiToken.new_key()).key
+    auth = {"Authorization": f"Bearer {key}"}
+    assert client.get(f"/api/v1/leads/{lead_number}", headers=auth).json()["contact_masked"]
+    marketing.groups.add(Group.objects.get(name=Role.ADMIN))
+    assert not client.get(f"/api/v1/leads/{lead_number}", headers=auth).json()["contact_masked"]
+
+
+def submit_via_api(client, user) -> str:
+    key = ApiToken.objects.get_or_create(user=user, defaults={"key": ApiToken.new_key()})[0].key
+    return post(client, key, lead_data()).json()["number"]

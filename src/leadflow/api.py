@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from leadflow.accounts.models import ApiToken
+from leadflow.accounts.models import user_for_token
 from leadflow.intake.api import (
     router as lead_router,
 )  # leads.api's router, with intake's operations
@@ -20,11 +20,10 @@ from leadflow.intake.validation import IntakeError
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        found = ApiToken.objects.select_related("user").filter(key=token).first()
-        if found is None or not found.user.is_active:
-            return None
-        request.user = found.user
-        return found.user
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
 
 
 api = NinjaAPI(

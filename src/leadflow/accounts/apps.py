@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与团队")
 
     def ready(self) -> None:
+        from . import signals  # noqa: F401  (token cache invalidation)
         from .roles import ensure_role_groups
 
         post_migrate.connect(ensure_role_groups, dispatch_uid="leadflow-role-groups")

@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -124,3 +125,27 @@ class ApiToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return secrets.token_hex(24)
+
+
+TOKEN_CACHE_SECONDS = 60
+
+
+def token_cache_key(key: str) -> str:
+    return "leadflow:token:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def user_for_token(key: str) -> User | None:
+    """The active user a bearer token belongs to. Cached for a minute (with the user's roles)
+    because every API call asks; saving the token, the user or their groups clears it."""
+    from django.core.cache import cache
+
+    cache_key = token_cache_key(key)
+    user = cache.get(cache_key)
+    if user is None:
+        found = ApiToken.objects.select_related("user").filter(key=key).first()
+        if found is None or not found.user.is_active:
+            return None
+        user = found.user
+        _ = user.roles  # cached on the instance, and so in the cache entry
+        cache.set(cache_key, user, TOKEN_CACHE_SECONDS)
+    return user

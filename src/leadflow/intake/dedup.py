@@ -10,7 +10,7 @@ the new lead is created and linked to it.
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connection
 from rapidfuzz import fuzz
 
 from leadflow.leads.models import OPEN_STATUSES, CustomerType, Lead
@@ -40,23 +40,27 @@ def find_duplicate(
     exclude_pk: int | None = None,
 ) -> Match | None:
     """The best match: an open lead before a closed one; phone before email before name."""
-    exact = Q(pk__in=[])
-    if phone_e164:
-        exact |= Q(phone_e164=phone_e164)
-    if email:
-        exact |= Q(email=email)
-    use_name = company_key and customer_type != CustomerType.INDIVIDUAL
-    if use_name:
-        exact |= Q(company_key=company_key)
-    rows = list(
-        Lead.objects.filter(exact)
-        .exclude(pk=exclude_pk)
-        .order_by("-acquired_at", "-pk")
-        .values_list("pk", "status", "phone_e164", "email")[:50]
-    )
-    if use_name and not any(status in OPEN_STATUSES for _pk, status, *_ in rows):
-        rows += _fuzzy_open(company_key, exclude_pk)
-    best = _best(rows, phone_e164, email)
+    use_name = bool(company_key) and customer_type != CustomerType.INDIVIDUAL
+    rows = _candidates(phone_e164, email, company_key if use_name else "", exclude_pk)
+    exact, fuzzy = [], []
+    for pk, status, lead_phone, lead_email, key, kind in rows:
+        row = (pk, status, lead_phone, lead_email)
+        if (
+            (phone_e164 and lead_phone == phone_e164)
+            or (email and lead_email == email)
+            or (use_name and key == company_key)
+        ):
+            exact.append(row)
+        elif (
+            use_name
+            and status in OPEN_STATUSES
+            and kind != CustomerType.INDIVIDUAL
+            and near_identical(company_key, key)
+        ):
+            fuzzy.append(row)
+    best = _best(exact, phone_e164, email)
+    if best is None or not best[2]:  # nothing open matched exactly: a typo-apart open lead wins
+        best = _best(fuzzy, phone_e164, email) or best
     if best is None:
         return None
     pk, on, is_open = best
@@ -64,15 +68,35 @@ def find_duplicate(
     return Match(lead=lead, matched_on=on, open=is_open)
 
 
-def _fuzzy_open(company_key: str, exclude_pk: int | None) -> list[tuple]:
-    rows = (
-        Lead.objects.filter(company_block=block_of(company_key), status__in=OPEN_STATUSES)
-        .exclude(pk=exclude_pk)
-        .exclude(customer_type=CustomerType.INDIVIDUAL)
-        .order_by("-acquired_at", "-pk")
-        .values_list("pk", "status", "phone_e164", "email", "company_key")[:MAX_FUZZY_CANDIDATES]
+def _candidates(phone: str, email: str, key: str, exclude_pk: int | None) -> list[tuple]:
+    """One indexed query for every candidate: exact phone / email / key matches first, then
+    the rest of the key's block. Raw SQL because it runs on every intake (see bench/intake.py
+    for the before and after)."""
+    terms, params = [], []
+    for column, value in (("phone_e164", phone), ("email", email), ("company_key", key)):
+        if value:
+            terms.append(f"{column} = %s")
+            params.append(value)
+    if not terms:
+        return []
+    exact = " OR ".join(terms)
+    where, where_params = (
+        (f"({exact} OR company_block = %s)", [*params, block_of(key)])
+        if key
+        else (f"({exact})", list(params))
     )
-    return [row[:4] for row in rows if near_identical(company_key, row[4])]
+    if exclude_pk:
+        where += " AND id <> %s"
+        where_params.append(exclude_pk)
+    sql = (
+        "SELECT id, status, phone_e164, email, company_key, customer_type "
+        f"FROM {Lead._meta.db_table} WHERE {where} "
+        f"ORDER BY CASE WHEN {exact} THEN 0 ELSE 1 END, acquired_at DESC, id DESC "
+        f"LIMIT {MAX_FUZZY_CANDIDATES}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*where_params, *params])
+        return cursor.fetchall()
 
 
 def near_identical(a: str, b: str) -> bool:
