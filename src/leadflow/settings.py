@@ -106,7 +106,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django's backend, with in-process writers queued on a lock (see core/sqlite/base.py)
+    DATABASES["default"]["ENGINE"] = "leadflow.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN: concurrent writers queue instead of failing
         # with "database is locked" half-way through a transaction.

@@ -64,7 +64,9 @@ def find_duplicate(
     if best is None:
         return None
     pk, on, is_open = best
-    lead = Lead.objects.select_related("owner", "team", "channel", "channel__parent").get(pk=pk)
+    lead = Lead.objects.select_related(
+        "owner", "team", "channel", "channel__parent", "industry", "province", "created_by"
+    ).get(pk=pk)
     return Match(lead=lead, matched_on=on, open=is_open)
 
 

@@ -128,7 +128,7 @@ class Status(models.TextChoices):
 
 
 class Lead(models.Model):
-    number = models.CharField(_("线索编号"), max_length=24, unique=True)
+    number = models.CharField(_("线索编号"), max_length=24)
     channel = models.ForeignKey(
         Channel, verbose_name=_("来源渠道"), on_delete=models.PROTECT, related_name="leads"
     )
@@ -139,9 +139,9 @@ class Lead(models.Model):
     # Required at intake (R1.2)
     company_name = models.CharField(_("客户名称"), max_length=200)
     contact_name = models.CharField(_("联系人"), max_length=60)
-    phone_e164 = models.CharField(_("手机"), max_length=20, blank=True, db_index=True)
+    phone_e164 = models.CharField(_("手机"), max_length=20, blank=True)
     phone_raw = models.CharField(_("手机(原始输入)"), max_length=40, blank=True)
-    email = models.EmailField(_("邮箱"), max_length=254, blank=True, db_index=True)
+    email = models.EmailField(_("邮箱"), max_length=254, blank=True)
     industry = models.ForeignKey(
         Industry, verbose_name=_("行业"), on_delete=models.PROTECT, related_name="leads"
     )
@@ -183,8 +183,8 @@ class Lead(models.Model):
     grade_reason = models.CharField(_("定级依据"), max_length=300, blank=True)
     grade_rule = models.CharField(_("定级规则"), max_length=40, blank=True)
     screening = models.JSONField(_("筛查结果"), default=list, blank=True)
-    company_key = models.CharField(_("查重名称"), max_length=200, blank=True, db_index=True)
-    company_block = models.CharField(max_length=2, blank=True, db_index=True)
+    company_key = models.CharField(_("查重名称"), max_length=200, blank=True)
+    company_block = models.CharField(max_length=2, blank=True)
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("疑似重复"),
@@ -245,7 +245,15 @@ class Lead(models.Model):
         verbose_name_plural = _("线索")
         ordering = ["-acquired_at", "-pk"]
         permissions = [("verify_lead", _("核对线索"))]
+        # Declared here rather than with db_index/unique on the fields: on PostgreSQL those
+        # add a second, LIKE-pattern index per column that nothing here queries, and every
+        # intake pays for it.
+        constraints = [models.UniqueConstraint(fields=["number"], name="lead_number_unique")]
         indexes = [
+            models.Index(fields=["phone_e164"], name="lead_phone_idx"),
+            models.Index(fields=["email"], name="lead_email_idx"),
+            models.Index(fields=["company_key"], name="lead_company_key_idx"),
+            models.Index(fields=["company_block"], name="lead_company_block_idx"),
             models.Index(fields=["status", "-acquired_at"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["team", "status"]),
