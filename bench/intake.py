@@ -175,9 +175,11 @@ for start in range(have, want, batch):
         made = Lead.objects.bulk_create(leads)
         StageChange.objects.bulk_create(
             StageChange(lead=l, from_status="", to_status=l.status, at=l.acquired_at, by=user) for l in made)
-        for (channel_id, day), last in serial.items():
-            LeadNumberCounter.objects.update_or_create(channel_id=channel_id, day=day, defaults={"last": last})
     print(f"  seeded {min(want, start + batch):,} leads", flush=True)
+with transaction.atomic():
+    LeadNumberCounter.objects.all().delete()
+    LeadNumberCounter.objects.bulk_create(
+        LeadNumberCounter(channel_id=channel_id, day=day, last=last) for (channel_id, day), last in serial.items())
 token, _ = ApiToken.objects.get_or_create(user=user, defaults={"key": ApiToken.new_key()})
 print("TOKEN", token.key)
 """
@@ -383,16 +385,8 @@ def bench_engine(engine: str, args) -> list[tuple]:
     ).stdout
     token = out.strip().splitlines()[-1].split()[-1]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "leadflow",
-            "web",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(args.workers),
-        ],
+        [sys.executable, "-m", "leadflow", "web", "--bind", f"127.0.0.1:{PORT}"]
+        + (["--workers", str(args.workers)] if args.workers else []),
         env=dict(env, LOG_LEVEL="WARNING"),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -459,7 +453,9 @@ def main() -> None:
     parser.add_argument("--existing", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+    parser.add_argument(
+        "--workers", type=int, default=None, help="web processes (default: leadflow web's)"
+    )
     parser.add_argument(
         "--python-client", action="store_true", help="do not use wrk even if installed"
     )

@@ -181,3 +181,16 @@ def test_the_ui_is_chinese_by_default_whatever_the_browser_prefers(client, suppo
     client.force_login(support)
     page = client.get("/leads/", headers={"Accept-Language": "en-US,en;q=0.9"}).content.decode()
     assert "线索列表" in page and "Verification queue" not in page
+
+
+def test_every_message_has_an_english_translation():
+    """The English catalogue covers every message: an untranslated one would show Chinese
+    to a user who chose English."""
+    from pathlib import Path
+
+    import leadflow
+
+    po = Path(leadflow.__file__).parent / "locale/en/LC_MESSAGES/django.po"
+    entries = po.read_text(encoding="utf-8").split("\n\n")[1:]
+    untranslated = [e for e in entries if 'msgstr ""' in e.splitlines()[-1] or "#, fuzzy" in e]
+    assert not untranslated, untranslated[:3]

@@ -12,8 +12,16 @@ from leadflow.leads.presenters import present_lead
 from leadflow.leads.queries import visible_leads
 from leadflow.leads.schemas import LeadOut
 
-from .schemas import IntakeOut, LeadIn, ReasonIn
-from .services import approve_lead, restore_lead, resubmit_lead, return_lead, submit_lead
+from .schemas import IntakeOut, LeadIn, MergeIn, ReasonIn
+from .services import (
+    MergeError,
+    approve_lead,
+    merge_lead,
+    restore_lead,
+    resubmit_lead,
+    return_lead,
+    submit_lead,
+)
 from .validation import FieldError, IntakeError
 
 # The lead paths are shared with leads.api (GET /leads and POST /leads are one path), so the
@@ -90,3 +98,26 @@ def resubmit(request: HttpRequest, number: str, payload: LeadIn):
     ):
         raise HttpError(403, _("只有录入人或销售支持可以修改后重新提交"))
     return _transition(request, number, resubmit_lead, data=payload.model_dump())
+
+
+@router.post(
+    "/leads/{number}/merge",
+    response=LeadOut,
+    summary="Merge a duplicate into another lead (合并重复线索)",
+    tags=["intake"],
+)
+def merge(request: HttpRequest, number: str, payload: MergeIn):
+    _require_verifier(request)
+    visible = visible_leads(request.user)
+    lead = get_object_or_404(visible, number=number)
+    into = visible.filter(number=payload.into).first()
+    if into is None:
+        message = _("未找到要合并到的线索：%(n)s") % {"n": payload.into[:30]}
+        raise IntakeError([FieldError("into", "unknown_lead", message)])
+    try:
+        into = merge_lead(
+            lead=lead, into=into, by=request.user, now=timezone.now(), reason=payload.reason
+        )
+    except MergeError as exc:
+        raise IntakeError([FieldError("into", exc.code, exc.message)]) from exc
+    return present_lead(into, request.user).as_dict()

@@ -44,3 +44,8 @@ class IntakeOut(LeadOut):
 
 class ReasonIn(Schema):
     reason: str = ""
+
+
+class MergeIn(Schema):
+    into: str = Field(description="要合并到的线索编号")
+    reason: str = Field("", max_length=500)

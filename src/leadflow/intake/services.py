@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leadflow.core.audit import record_changes, snapshot
 from leadflow.leads import catalog
@@ -19,7 +20,7 @@ from leadflow.leads.findings import FLAG, finding, has_reject
 from leadflow.leads.grading import suggest_grade
 from leadflow.leads.models import Lead, LeadTouch, Status
 from leadflow.leads.numbering import next_number
-from leadflow.leads.pipeline import Evidence
+from leadflow.leads.pipeline import MERGEABLE, Evidence
 from leadflow.leads.services import move_lead, record_entry
 
 from .dedup import Match, block_of, find_duplicate
@@ -101,6 +102,68 @@ def restore_lead(*, lead: Lead, by, now: datetime, reason: str) -> Lead:
     lead = _locked(lead)
     move_lead(lead=lead, to=Status.PENDING_REVIEW, by=by, at=now, evidence=Evidence(reason=reason))
     return lead
+
+
+FILLED_BY_MERGE = (
+    "phone_e164",
+    "email",
+    "wechat",
+    "employees",
+    "annual_revenue",
+    "budget_min",
+    "budget_max",
+    "purchase_by",
+    "current_supplier",
+)
+
+
+class MergeError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@transaction.atomic
+def merge_lead(*, lead: Lead, into: Lead, by, now: datetime, reason: str) -> Lead:
+    """Merge a duplicate found after intake into the lead it repeats (R1.5).
+
+    The duplicate is closed as 无效 (reason: duplicate of …) and linked to `into`; it becomes
+    a touch on `into`, its own touches move there, and fields `into` lacks are filled from it
+    (each change audited). Returns `into`.
+    """
+    if lead.pk == into.pk:
+        raise MergeError("merge_into_self", _("不能合并到自身"))
+    # lock both rows in primary-key order, so two opposite merges cannot deadlock
+    list(Lead.objects.select_for_update().filter(pk__in=[lead.pk, into.pk]).order_by("pk"))
+    lead, into = _locked(lead), _locked(into)
+    if lead.status not in MERGEABLE:
+        raise MergeError("merge_too_late", _("只有尚未分配的线索可以合并"))
+    if not into.is_open:
+        raise MergeError("merge_into_closed", _("只能合并到仍在跟进的线索"))
+    before = snapshot(into, list(FILLED_BY_MERGE))
+    for name in FILLED_BY_MERGE:
+        if getattr(into, name) in (None, "") and getattr(lead, name) not in (None, ""):
+            setattr(into, name, getattr(lead, name))
+    into.updated_at = now
+    into.save()
+    record_changes(instance=into, before=before, by=by, at=now, reason=f"merge {lead.number}")
+    lead.touches.update(lead=into)
+    LeadTouch.objects.create(
+        lead=into,
+        channel=lead.channel,
+        at=lead.acquired_at,
+        by=lead.created_by,
+        matched_on="merge",
+        source="merge",
+        submitted={"number": lead.number, "company_name": lead.company_name},
+    )
+    note = f"{_('重复线索，已合并至')} {into.number}" + (f"：{reason}" if reason else "")
+    move_lead(lead=lead, to=Status.INVALID, by=by, at=now, evidence=Evidence(reason=note))
+    before = snapshot(lead, ["duplicate_of", "invalid_reason"])
+    lead.duplicate_of, lead.invalid_reason = into, str(_("重复线索"))
+    lead.save(update_fields=["duplicate_of", "invalid_reason"])
+    record_changes(instance=lead, before=before, by=by, at=now, reason=note)
+    return into
 
 
 @transaction.atomic

@@ -12,4 +12,5 @@ urlpatterns = [
     path("intake/<str:number>/approve/", views.approve, name="approve"),
     path("intake/<str:number>/return/", views.return_, name="return"),
     path("intake/<str:number>/restore/", views.restore, name="restore"),
+    path("intake/<str:number>/merge/", views.merge, name="merge"),
 ]

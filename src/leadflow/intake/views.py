@@ -20,7 +20,15 @@ from leadflow.leads.queries import returned_to, verification_queue, visible_lead
 from .dedup import find_duplicate
 from .forms import LeadForm, initial_for
 from .normalize import InvalidEmail, NotAPhoneNumber, company_key, normalize_email, parse_phone
-from .services import approve_lead, restore_lead, resubmit_lead, return_lead, submit_lead
+from .services import (
+    MergeError,
+    approve_lead,
+    merge_lead,
+    restore_lead,
+    resubmit_lead,
+    return_lead,
+    submit_lead,
+)
 from .validation import IntakeError
 
 
@@ -165,3 +173,25 @@ def return_(request: HttpRequest, number: str) -> HttpResponse:
 def restore(request: HttpRequest, number: str) -> HttpResponse:
     reason = request.POST.get("reason", "")[:500].replace("\x00", "").strip()
     return _verify(request, number, restore_lead, _("%(n)s 已恢复到核对队列"), reason=reason)
+
+
+@require_POST
+@login_required
+def merge(request: HttpRequest, number: str) -> HttpResponse:
+    if not request.user.has_perm("leads.verify_lead"):
+        raise PermissionDenied
+    visible = visible_leads(request.user)
+    lead = get_object_or_404(visible, number=number)
+    target = request.POST.get("into", "")[:30].replace("\x00", "").strip()
+    into = visible.filter(number=target).first()
+    if into is None:
+        messages.error(request, _("未找到要合并到的线索：%(n)s") % {"n": target})
+        return redirect("leads:detail", number=number)
+    reason = request.POST.get("reason", "")[:500].replace("\x00", "").strip()
+    try:
+        merge_lead(lead=lead, into=into, by=request.user, now=timezone.now(), reason=reason)
+    except (MergeError, TransitionError) as exc:
+        messages.error(request, exc.message)
+        return redirect("leads:detail", number=number)
+    messages.success(request, _("%(a)s 已合并至 %(b)s") % {"a": number, "b": into.number})
+    return redirect("leads:detail", number=into.number)

@@ -37,8 +37,19 @@ def has_reject(findings: list[dict]) -> bool:
     return any(f["severity"] == REJECT for f in findings)
 
 
-MATCHED_ON = {"phone": _("手机号相同"), "email": _("邮箱相同"), "company": _("客户名称相近")}
-SOURCES = {"web": _("网页表单"), "api": _("API"), "import": _("批量导入"), "demo": _("演示数据")}
+MATCHED_ON = {
+    "phone": _("手机号相同"),
+    "email": _("邮箱相同"),
+    "company": _("客户名称相近"),
+    "merge": _("人工合并"),
+}
+SOURCES = {
+    "web": _("网页表单"),
+    "api": _("API"),
+    "import": _("批量导入"),
+    "demo": _("演示数据"),
+    "merge": _("合并"),
+}
 
 
 def label(table: dict, key: str) -> str:

@@ -16,7 +16,7 @@ from .models import Status as S
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING_REVIEW: frozenset({S.UNASSIGNED, S.RETURNED, S.SCREENED_OUT, S.INVALID}),
     S.RETURNED: frozenset({S.PENDING_REVIEW, S.SCREENED_OUT, S.INVALID}),
-    S.SCREENED_OUT: frozenset({S.PENDING_REVIEW, S.UNASSIGNED}),
+    S.SCREENED_OUT: frozenset({S.PENDING_REVIEW, S.UNASSIGNED, S.INVALID}),
     S.UNASSIGNED: frozenset({S.ASSIGNED, S.POOL, S.INVALID}),
     S.ASSIGNED: frozenset({S.CONTACTING, S.UNASSIGNED, S.ASSIGNED, S.INVALID}),
     S.CONTACTING: frozenset({S.QUALIFIED, S.INVALID, S.POOL}),
@@ -37,6 +37,9 @@ NEEDS_REASON: frozenset[tuple[str, str]] = frozenset(
 )
 
 CLOSED = frozenset({S.WON, S.INVALID, S.SCREENED_OUT})
+
+# A duplicate found after intake can be merged into its original while nobody owns it yet.
+MERGEABLE = frozenset({S.PENDING_REVIEW, S.RETURNED, S.SCREENED_OUT, S.UNASSIGNED})
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from leadflow.accounts.models import Role, User
 
 from .models import Channel, Grade, Status
+from .pipeline import MERGEABLE
 from .presenters import present_lead
 from .queries import LeadFilter, can_see_contact, filter_leads, visible_leads
 from .timeline import lead_timeline
@@ -77,6 +78,7 @@ def lead_detail(request: HttpRequest, number: str) -> HttpResponse:
             "timeline": lead_timeline(lead, masked=masked),
             "touches": lead.touches.count(),
             "can_verify": request.user.has_perm("leads.verify_lead"),
+            "can_merge": request.user.has_perm("leads.verify_lead") and lead.status in MERGEABLE,
             "can_fix": lead.created_by_id == request.user.pk
             or request.user.has_role(Role.SUPPORT, Role.ADMIN),
         },
