@@ -229,3 +229,9 @@ def test_r5_1_a_role_change_applies_to_the_next_api_call(client, support, market
 def submit_via_api(client, user) -> str:
     key = ApiToken.objects.get_or_create(user=user, defaults={"key": ApiToken.new_key()})[0].key
     return post(client, key, lead_data()).json()["number"]
+
+
+def test_the_api_answers_in_utf8_not_escapes(client, token):
+    response = post(client, token, lead_data(company_name="杭州云帆网络科技有限公司"))
+    assert "杭州云帆网络科技有限公司".encode() in response.content
+    assert response["Content-Type"] == "application/json; charset=utf-8"

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, django_auth
 
 from leadflow.accounts.models import user_for_token
@@ -26,7 +27,14 @@ class BearerToken(HttpBearer):
         return user
 
 
+class Utf8JSONRenderer(JSONRenderer):
+    """Chinese text as UTF-8, not \\uXXXX escapes: readable and about a third smaller."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8JSONRenderer(),
     title="LeadFlow API",
     version="1",
     description="线索管理与转化分析 API · Lead management and conversion analysis",

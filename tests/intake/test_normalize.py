@@ -156,3 +156,16 @@ def test_r1_3_email_normalisation_is_idempotent_and_lower_case(local, domain):
 def test_r1_3_parse_phone_never_fails_with_anything_but_not_a_phone_number(value):
     with contextlib.suppress(NotAPhoneNumber):
         parse_phone(value)
+
+
+def test_r1_3_prose_keeps_its_chinese_punctuation_but_folds_wide_letters():
+    assert (
+        fold_text("采购设备，预算５０万（含税）。ＥＲＰ", multiline=True)
+        == "采购设备，预算50万（含税）。ERP"
+    )
+
+
+@given(st.text(max_size=60))
+def test_r1_3_folding_prose_is_idempotent(value):
+    once = fold_text(value, multiline=True)
+    assert fold_text(once, multiline=True) == once

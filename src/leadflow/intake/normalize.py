@@ -23,12 +23,24 @@ _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# Full-width letters, digits and the ideographic space, folded in free text too; Chinese
+# punctuation (，。：（）) is right in prose and stays there.
+_WIDE_ALNUM = {
+    cp: cp - 0xFEE0
+    for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for cp in range(r[0], r[1] + 1)
+} | {0x3000: 0x20}
+
+
 def fold_text(value: str, *, multiline: bool = False) -> str:
-    """NFKC-fold and trim; one line unless `multiline` (then line breaks survive)."""
-    value = _CONTROL.sub("", unicodedata.normalize("NFKC", value))
+    """Trim and fold full-width characters. One-line fields (names, contacts) are NFKC-folded
+    whole — （北京） becomes (北京); multi-line prose (needs, notes) keeps its Chinese
+    punctuation and line breaks, and only full-width letters, digits and spaces fold."""
     if multiline:
+        value = _CONTROL.sub("", value.translate(_WIDE_ALNUM))
         lines = [_SPACES.sub(" ", line).strip() for line in value.splitlines()]
         return "\n".join(line for line in lines if line)
+    value = _CONTROL.sub("", unicodedata.normalize("NFKC", value))
     return _SPACES.sub(" ", value).strip()
 
 
