@@ -104,3 +104,14 @@ def test_r1_4_support_may_restore_a_screened_out_lead_with_a_reason(support, rep
         restore_lead(lead=lead, by=support, now=now, reason="")
     lead = restore_lead(lead=lead, by=support, now=now, reason="客户确认号码为真实号码")
     assert lead.status == Status.PENDING_REVIEW
+
+
+def test_r1_5_a_correction_that_makes_a_lead_repeat_an_open_one_is_flagged(support, rep, now):
+    original = submit(rep, phone="13912340021").lead
+    lead = submit(rep, phone="13912340022", company_name="临时名称").lead
+    return_lead(lead=lead, by=support, now=now, reason="号码录错了")
+    fixed = resubmit_lead(lead=lead, data=lead_data(phone="13912340021"), by=rep, now=now)
+    assert fixed.duplicate_of == original
+    assert [(f["code"], f["value"]) for f in fixed.screening] == [
+        ("duplicate_open", original.number)
+    ]

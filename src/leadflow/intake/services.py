@@ -64,9 +64,7 @@ def submit_lead(
 
     lead = Lead(created_by=by, created_at=now, updated_at=now, channel=sub.channel)
     _apply(lead, sub, key, excluded)
-    if match:  # a closed lead with the same contact: history, not a repeat
-        lead.duplicate_of = match.lead
-        lead.screening.append(finding("seen_before", FLAG, match.lead.number))
+    _link(lead, match)  # a closed lead with the same contact: history, not a repeat
     lead.status = _entry_status(lead)
     lead.number = next_number(channel=sub.channel, day=_local_day(sub.acquired_at))
     lead.save()
@@ -185,9 +183,7 @@ def update_lead_details(
         customer_type=lead.customer_type,
         exclude_pk=lead.pk,
     )
-    lead.duplicate_of = match.lead if match else None
-    if match and not match.open:
-        lead.screening.append(finding("seen_before", FLAG, match.lead.number))
+    _link(lead, match)
     lead.updated_at = now
     lead.save()
     record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
@@ -274,6 +270,15 @@ def _apply(lead: Lead, sub: Submission, key: str, excluded: list[str] | None) ->
         acquired_on=_local_day(sub.acquired_at),
     )
     lead.grade, lead.grade_rule, lead.grade_reason = grade.grade, grade.rule, grade.reason
+
+
+def _link(lead: Lead, match: Match | None) -> None:
+    """Link a lead to the one it matches, with a warning for the verifier: an earlier, closed
+    lead (a returning customer?), or — after a correction — an open one to merge into."""
+    lead.duplicate_of = match.lead if match else None
+    if match:
+        code = "duplicate_open" if match.open else "seen_before"
+        lead.screening.append(finding(code, FLAG, match.lead.number))
 
 
 def _entry_status(lead: Lead) -> str:

@@ -15,6 +15,7 @@ MESSAGES = {
     "industry_not_target": _("非目标行业：%(value)s"),
     "need_excluded": _("需求命中排除词“%(value)s”"),
     "seen_before": _("曾有历史线索 %(value)s（已关闭），请核对是否为老客户"),
+    "duplicate_open": _("与在跟线索 %(value)s 重复，可合并"),
 }
 
 
