@@ -18,26 +18,21 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 def record_changes(
     *,
     instance: models.Model,
-    before: dict[str, Any] | None,
+    before: dict[str, Any],
     by: Any,
     at: datetime,
     reason: str = "",
 ) -> AuditEntry | None:
-    """Write one AuditEntry with every field that differs from `before` (None = created)."""
-    fields = list(before) if before is not None else _tracked_fields(instance)
-    after = snapshot(instance, fields)
-    if before is None:
-        changes = {name: [None, value] for name, value in after.items() if value not in (None, "")}
-        action = AuditEntry.Action.CREATE
-    else:
-        changes = {n: [before[n], after[n]] for n in fields if before[n] != after[n]}
-        action = AuditEntry.Action.UPDATE
-        if not changes:
-            return None
+    """Write one AuditEntry with every field that differs from `before` (a `snapshot` taken
+    before the change); nothing when nothing changed."""
+    after = snapshot(instance, before)
+    changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    if not changes:
+        return None
     return AuditEntry.objects.create(
         model=instance._meta.label_lower,
         object_pk=str(instance.pk),
-        action=action,
+        action=AuditEntry.Action.UPDATE,
         changes=changes,
         reason=reason[:500],
         by=by if getattr(by, "pk", None) else None,
@@ -49,14 +44,6 @@ def history(instance: models.Model) -> models.QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         model=instance._meta.label_lower, object_pk=str(instance.pk)
     ).select_related("by")
-
-
-def _tracked_fields(instance: models.Model) -> list[str]:
-    return [
-        f.name
-        for f in instance._meta.concrete_fields
-        if not f.primary_key and f.name not in {"created_at", "updated_at"}
-    ]
 
 
 def _attname(instance: models.Model, name: str) -> str:

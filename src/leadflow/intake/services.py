@@ -2,8 +2,7 @@
 
 The web form, the API and the importer all call `submit_lead`:
 clean and normalise → duplicate check (a repeat of an open lead becomes a touch on it) →
-screen → grade → number → save, with its first StageChange and audit entry, in one
-transaction.
+screen → grade → number → save, with its first StageChange, in one transaction.
 """
 
 from dataclasses import dataclass
@@ -69,7 +68,8 @@ def submit_lead(
     lead.number = next_number(channel=sub.channel, day=_local_day(sub.acquired_at))
     lead.save()
     record_entry(lead=lead, by=by, at=now, reason=source)
-    record_changes(instance=lead, before=None, by=by, at=now, reason=source)
+    # creation is recorded by the row itself and its first StageChange; the audit trail
+    # records what changes after
     return IntakeResult(lead=lead, created=True, match=match)
 
 
