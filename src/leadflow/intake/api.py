@@ -5,11 +5,10 @@ from django.utils.translation import gettext as _
 from ninja import Status
 from ninja.errors import HttpError
 
-from leadflow.accounts.models import Role
 from leadflow.leads.api import router as leads_router
 from leadflow.leads.pipeline import TransitionError
 from leadflow.leads.presenters import present_lead
-from leadflow.leads.queries import visible_leads
+from leadflow.leads.queries import may_fix, visible_leads
 from leadflow.leads.schemas import LeadOut
 
 from .schemas import IntakeOut, LeadIn, MergeIn, ReasonIn
@@ -93,9 +92,7 @@ def restore(request: HttpRequest, number: str, payload: ReasonIn):
 )
 def resubmit(request: HttpRequest, number: str, payload: LeadIn):
     lead = get_object_or_404(visible_leads(request.user), number=number)
-    if lead.created_by_id != request.user.pk and not request.user.has_role(
-        Role.SUPPORT, Role.ADMIN
-    ):
+    if not may_fix(request.user, lead):
         raise HttpError(403, _("只有录入人或销售支持可以修改后重新提交"))
     return _transition(request, number, resubmit_lead, data=payload.model_dump())
 

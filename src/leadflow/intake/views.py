@@ -10,12 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from leadflow.accounts.models import Role
 from leadflow.leads.findings import MATCHED_ON, label
 from leadflow.leads.models import Status
 from leadflow.leads.pipeline import TransitionError
 from leadflow.leads.presenters import owner_label, present_lead
-from leadflow.leads.queries import returned_to, verification_queue, visible_leads
+from leadflow.leads.queries import may_fix, returned_to, verification_queue, visible_leads
 
 from .dedup import find_duplicate
 from .forms import LeadForm, initial_for
@@ -66,9 +65,7 @@ def new_lead(request: HttpRequest) -> HttpResponse:
 @login_required
 def edit_lead(request: HttpRequest, number: str) -> HttpResponse:
     lead = get_object_or_404(visible_leads(request.user), number=number)
-    if lead.created_by_id != request.user.pk and not request.user.has_role(
-        Role.SUPPORT, Role.ADMIN
-    ):
+    if not may_fix(request.user, lead):
         raise PermissionDenied
     form = LeadForm(request.POST or None, initial=initial_for(lead))
     if request.method == "POST":

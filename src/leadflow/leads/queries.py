@@ -42,6 +42,11 @@ def can_see_contact(user, lead: Lead) -> bool:
     return user.has_role(Role.SUPPORT) and lead.status in VERIFICATION_STATUSES
 
 
+def may_fix(user, lead: Lead) -> bool:
+    """Who may correct and resubmit a lead's intake fields: whoever entered it, or support."""
+    return lead.created_by_id == user.pk or user.has_role(Role.SUPPORT, Role.ADMIN)
+
+
 def verification_queue(user) -> QuerySet[Lead]:
     return visible_leads(user).filter(status=Status.PENDING_REVIEW).order_by("acquired_at", "pk")
 

@@ -10,7 +10,7 @@ from leadflow.accounts.models import Role, User
 from .models import Channel, Grade, Status
 from .pipeline import MERGEABLE
 from .presenters import present_lead
-from .queries import LeadFilter, can_see_contact, filter_leads, visible_leads
+from .queries import LeadFilter, can_see_contact, filter_leads, may_fix, visible_leads
 from .timeline import lead_timeline
 
 
@@ -79,7 +79,6 @@ def lead_detail(request: HttpRequest, number: str) -> HttpResponse:
             "touches": lead.touches.count(),
             "can_verify": request.user.has_perm("leads.verify_lead"),
             "can_merge": request.user.has_perm("leads.verify_lead") and lead.status in MERGEABLE,
-            "can_fix": lead.created_by_id == request.user.pk
-            or request.user.has_role(Role.SUPPORT, Role.ADMIN),
+            "can_fix": may_fix(request.user, lead),
         },
     )
