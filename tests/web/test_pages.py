@@ -118,7 +118,7 @@ def test_lead_list_filters_and_search(client, support):
     assert numbers("grade=D") == {b.number}
     assert numbers("channel=K") == set()
     assert numbers("since=2999-01-01") == set()
-    assert client.get("/leads/?since=garbage&owner=x&status=%00").status_code == 200
+    assert client.get("/leads/?since=garbage&owner=x&status=bogus").status_code == 200
     partial = client.get("/leads/?q=蓝海", headers={"HX-Request": "true"}).content.decode()
     assert a.number in partial and '<nav class="navbar' not in partial
 
@@ -194,3 +194,40 @@ def test_every_message_has_an_english_translation():
     entries = po.read_text(encoding="utf-8").split("\n\n")[1:]
     untranslated = [e for e in entries if 'msgstr ""' in e.splitlines()[-1] or "#, fuzzy" in e]
     assert not untranslated, untranslated[:3]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/leads/G%00/",
+        "/leads/?channel=G%00",
+        "/leads/?q=%00",
+        "/intake/queue/?page=%00",
+        "/api/v1/leads/G%0020231028001",
+        "/api/v1/leads?channel=%00",
+        "/api/v1/leads?q=a%00b",
+    ],
+)
+def test_a_nul_in_the_address_is_a_clear_400_never_a_500(client, support, url):
+    client.force_login(support)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "空字符" in response.content.decode()
+
+
+def test_the_form_refuses_nul_and_overlong_fields_beside_the_field(client, support):
+    client.force_login(support)
+    response = client.post("/intake/new/", lead_data(contact_name="王\x00", need="需" * 10_000))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "含有非法的空字符" in page and "过长" in page
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["reason", "into"])
+def test_verification_actions_survive_nul_in_their_fields(client, support, field):
+    lead = submit(support).lead
+    client.force_login(support)
+    action = "return" if field == "reason" else "merge"
+    response = client.post(f"/intake/{lead.number}/{action}/", {field: "x\x00y"})
+    assert response.status_code == 302

@@ -1,7 +1,8 @@
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 
 class LanguageMiddleware:
@@ -28,3 +29,23 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ["Accept-Language", "Cookie"])
         return response
+
+
+class RejectNulMiddleware:
+    """Refuse a NUL character in the path or the query string with a 400, before it reaches a
+    database that cannot store it (PostgreSQL refuses text with NUL). Form and JSON fields are
+    checked where they are validated, with a message per field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            message = str(_("请求中含有非法的空字符(NUL)"))
+            if request.path.startswith("/api/"):
+                detail = [{"field": None, "code": "nul", "message": message}]
+                return JsonResponse(
+                    {"detail": detail}, status=400, json_dumps_params={"ensure_ascii": False}
+                )
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
