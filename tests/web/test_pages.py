@@ -231,3 +231,18 @@ def test_verification_actions_survive_nul_in_their_fields(client, support, field
     action = "return" if field == "reason" else "merge"
     response = client.post(f"/intake/{lead.number}/{action}/", {field: "x\x00y"})
     assert response.status_code == 302
+
+
+def test_a_won_lead_shows_its_amount_and_date(client, support):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    lead = submit(support).lead
+    Lead.objects.filter(pk=lead.pk).update(
+        status=Status.WON, won_amount=Decimal("80000"), won_at=timezone.now()
+    )
+    client.force_login(support)
+    assert "¥80000" in client.get(f"/leads/{lead.number}/").content.decode()
+    api = client.get(f"/api/v1/leads/{lead.number}").json()
+    assert api["won_amount"] == "80000.00" and api["won_at"]

@@ -51,6 +51,9 @@ class LeadView:
     budget_max: Decimal | None
     purchase_by: str | None
     return_reason: str
+    won_amount: Decimal | None
+    won_at: datetime | None
+    invalid_reason: str
     created_by: str
     created_at: datetime
 
@@ -92,6 +95,9 @@ def present_lead(lead: Lead, user) -> LeadView:
         budget_max=lead.budget_max,
         purchase_by=lead.purchase_by.isoformat() if lead.purchase_by else None,
         return_reason=lead.return_reason,
+        won_amount=lead.won_amount,
+        won_at=lead.won_at,
+        invalid_reason=lead.invalid_reason,
         created_by=str(lead.created_by),
         created_at=lead.created_at,
     )

@@ -39,6 +39,9 @@ class LeadOut(Schema):
     budget_max: Decimal | None
     purchase_by: str | None
     return_reason: str
+    won_amount: Decimal | None
+    won_at: datetime | None
+    invalid_reason: str
     created_by: str
     created_at: datetime
 
