@@ -246,3 +246,14 @@ def test_a_won_lead_shows_its_amount_and_date(client, support):
     assert "¥80000" in client.get(f"/leads/{lead.number}/").content.decode()
     api = client.get(f"/api/v1/leads/{lead.number}").json()
     assert api["won_amount"] == "80000.00" and api["won_at"]
+
+
+def test_r1_5_the_live_warning_reads_whatever_is_typed_without_failing(client, support):
+    client.force_login(support)
+    for data in (
+        {"phone": "abc\x00"},
+        {"email": "not-an-email"},
+        {"company_name": "甲\x00乙公司"},
+        {},
+    ):
+        assert client.post("/intake/check-duplicate/", data).status_code == 200

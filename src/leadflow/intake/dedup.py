@@ -7,6 +7,7 @@ handful of candidates). A match on a *closed* lead (won, invalid, screened out) 
 the new lead is created and linked to it.
 """
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -14,6 +15,15 @@ from django.db import connection
 from rapidfuzz import fuzz
 
 from leadflow.leads.models import OPEN_STATUSES, CustomerType, Lead
+
+from .normalize import (
+    InvalidEmail,
+    NotAPhoneNumber,
+    company_key,
+    fold_text,
+    normalize_email,
+    parse_phone,
+)
 
 FUZZY_THRESHOLD = 85  # one typo in a key of 7+ characters; short keys must match exactly
 MAX_FUZZY_CANDIDATES = 500
@@ -68,6 +78,26 @@ def find_duplicate(
         "owner", "team", "channel", "channel__parent", "industry", "province", "created_by"
     ).get(pk=pk)
     return Match(lead=lead, matched_on=on, open=is_open)
+
+
+def find_duplicate_as_typed(
+    *, phone: str, email: str, company_name: str, customer_type: str
+) -> Match | None:
+    """The duplicate of a lead still being typed (the form's live warning): whatever of it
+    can already be read, nothing refused."""
+    parsed = None
+    with contextlib.suppress(NotAPhoneNumber):
+        parsed = parse_phone(phone) if phone else None
+    normal_email = ""
+    with contextlib.suppress(InvalidEmail):
+        normal_email = normalize_email(email) if email else ""
+    name = fold_text(company_name[:200])
+    return find_duplicate(
+        phone_e164=parsed.e164 if parsed and parsed.valid else "",
+        email=normal_email,
+        company_key=company_key(name) if len(name) >= 2 else "",
+        customer_type=customer_type,
+    )
 
 
 def _candidates(phone: str, email: str, key: str, exclude_pk: int | None) -> list[tuple]:

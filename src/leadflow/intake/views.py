@@ -1,5 +1,3 @@
-import contextlib
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -16,9 +14,8 @@ from leadflow.leads.pipeline import TransitionError
 from leadflow.leads.presenters import owner_label, present_lead
 from leadflow.leads.queries import may_fix, returned_to, verification_queue, visible_leads
 
-from .dedup import find_duplicate
+from .dedup import find_duplicate_as_typed
 from .forms import LeadForm, initial_for
-from .normalize import InvalidEmail, NotAPhoneNumber, company_key, normalize_email, parse_phone
 from .services import (
     MergeError,
     approve_lead,
@@ -88,21 +85,11 @@ def edit_lead(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 def check_duplicate(request: HttpRequest) -> HttpResponse:
     """The live duplicate warning on the lead form (htmx), masked like everything else."""
-    data = request.POST
-    phone = email = ""
-    try:
-        parsed = parse_phone(data.get("phone", "")) if data.get("phone") else None
-        phone = parsed.e164 if parsed and parsed.valid else ""
-    except NotAPhoneNumber:
-        pass
-    with contextlib.suppress(InvalidEmail):
-        email = normalize_email(data["email"]) if data.get("email") else ""
-    name = data.get("company_name", "")[:200].replace("\x00", "")
-    match = find_duplicate(
-        phone_e164=phone,
-        email=email,
-        company_key=company_key(name) if len(name) >= 2 else "",
-        customer_type=data.get("customer_type", ""),
+    match = find_duplicate_as_typed(
+        phone=request.POST.get("phone", ""),
+        email=request.POST.get("email", ""),
+        company_name=request.POST.get("company_name", ""),
+        customer_type=request.POST.get("customer_type", ""),
     )
     context = {"match": match}
     if match:
