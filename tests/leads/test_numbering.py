@@ -60,3 +60,31 @@ def test_r1_6_parallel_writers_get_001_to_800_with_no_gap_and_no_duplicate(suppo
     assert not errors, errors[:3]
     numbers = sorted(Lead.objects.values_list("number", flat=True))
     assert numbers == [f"G20231028{n:03d}" for n in range(1, WRITERS * EACH + 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r1_5_simultaneous_first_submissions_of_one_customer_make_one_lead(support):
+    """Eight people enter the same new customer at the same moment: one lead, seven touches."""
+    from leadflow.leads.models import LeadTouch
+
+    same = lead_data(phone="13913574321")
+    start = threading.Barrier(WRITERS)
+    errors: list[BaseException] = []
+
+    def writer(n):
+        try:
+            start.wait()
+            submit(support, **{**same, "contact_name": f"录入人{n}"})
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    assert Lead.objects.count() == 1
+    assert LeadTouch.objects.filter(lead=Lead.objects.get()).count() == WRITERS - 1

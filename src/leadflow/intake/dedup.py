@@ -80,6 +80,28 @@ def find_duplicate(
     return Match(lead=lead, matched_on=on, open=is_open)
 
 
+def lock_identity(*, phone_e164: str, email: str, company_key: str) -> None:
+    """Serialise intakes of the same customer until the caller's transaction ends, so two
+    simultaneous first submissions of one phone make one lead and one touch, not two leads.
+
+    PostgreSQL: a transaction-scoped advisory lock per key, taken in sorted order (no
+    deadlocks). SQLite needs nothing: its IMMEDIATE transactions admit one writer at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted(
+        {
+            f"{kind}:{value}"
+            for kind, value in (("p", phone_e164), ("e", email), ("c", company_key))
+            if value
+        }
+    )
+    if keys:
+        locks = ", ".join("pg_advisory_xact_lock(hashtextextended(%s, 0))" for _ in keys)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {locks}", keys)
+
+
 def find_duplicate_as_typed(
     *, phone: str, email: str, company_name: str, customer_type: str
 ) -> Match | None:

@@ -22,7 +22,7 @@ from leadflow.leads.numbering import next_number
 from leadflow.leads.pipeline import MERGEABLE, Evidence
 from leadflow.leads.services import move_lead, record_entry
 
-from .dedup import Match, block_of, find_duplicate
+from .dedup import Match, block_of, find_duplicate, lock_identity
 from .models import excluded_phrases
 from .normalize import company_key
 from .screening import ContactCheck, screen
@@ -43,11 +43,10 @@ def submit_lead(
     """Take one lead in through the intake door. Raises IntakeError for bad input."""
     sub = clean_submission(data, now=now)
     key = company_key(sub.company_name)
+    phone = _usable_phone(sub)
+    lock_identity(phone_e164=phone, email=sub.email, company_key=key)
     match = find_duplicate(
-        phone_e164=_usable_phone(sub),
-        email=sub.email,
-        company_key=key,
-        customer_type=sub.customer_type,
+        phone_e164=phone, email=sub.email, company_key=key, customer_type=sub.customer_type
     )
     if match and match.open:
         LeadTouch.objects.create(
