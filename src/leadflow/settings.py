@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -178,7 +177,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
-
-# --- LeadFlow ------------------------------------------------------------------------------
-LEADFLOW_PHONE_REGION = "CN"
-LEADFLOW_NAME = _("LeadFlow 线索管理")

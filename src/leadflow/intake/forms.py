@@ -50,8 +50,16 @@ class LeadForm(forms.Form):
     current_supplier = forms.CharField(label=_("现有供应商"))
     notes = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    MAIN = ("channel", "company_name", "contact_name", "phone", "email", "industry", "need")
-    MAIN = (*MAIN, "acquired_at")
+    MAIN = (
+        "channel",
+        "company_name",
+        "contact_name",
+        "phone",
+        "email",
+        "industry",
+        "need",
+        "acquired_at",
+    )  # the required block; the rest folds under 补充信息
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

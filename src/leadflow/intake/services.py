@@ -37,9 +37,7 @@ class IntakeResult:
 
 
 @transaction.atomic
-def submit_lead(
-    *, data: dict[str, Any], by, source: str, now: datetime, excluded: list[str] | None = None
-) -> IntakeResult:
+def submit_lead(*, data: dict[str, Any], by, source: str, now: datetime) -> IntakeResult:
     """Take one lead in through the intake door. Raises IntakeError for bad input."""
     sub = clean_submission(data, now=now)
     key = company_key(sub.company_name)
@@ -61,7 +59,7 @@ def submit_lead(
         return IntakeResult(lead=match.lead, created=False, match=match)
 
     lead = Lead(created_by=by, created_at=now, updated_at=now, channel=sub.channel)
-    _apply(lead, sub, key, excluded)
+    _apply(lead, sub, key)
     _link(lead, match)  # a closed lead with the same contact: history, not a repeat
     lead.status = _entry_status(lead)
     lead.number = next_number(channel=sub.channel, day=_local_day(sub.acquired_at))
@@ -174,7 +172,7 @@ def update_lead_details(
     before = snapshot(lead, EDITABLE)
     key = company_key(sub.company_name)
     lead.channel = sub.channel
-    _apply(lead, sub, key, None)
+    _apply(lead, sub, key)
     match = find_duplicate(
         phone_e164=lead.phone_e164,
         email=lead.email,
@@ -235,7 +233,7 @@ EDITABLE = [
 ]
 
 
-def _apply(lead: Lead, sub: Submission, key: str, excluded: list[str] | None) -> None:
+def _apply(lead: Lead, sub: Submission, key: str) -> None:
     """Copy a clean submission onto `lead`, with screening and the initial grade."""
     phone = sub.phone
     lead.company_name, lead.contact_name = sub.company_name, sub.contact_name
@@ -251,14 +249,12 @@ def _apply(lead: Lead, sub: Submission, key: str, excluded: list[str] | None) ->
         lead.city = lead.city or phone.city
     lead.region = lead.province.region if lead.province else ""
     lead.company_key, lead.company_block = key, block_of(key)
-    if excluded is None:
-        excluded = excluded_phrases()
     lead.screening = screen(
         contact=ContactCheck(sub.phone_raw, phone, sub.email_raw, bool(sub.email)),
         industry_name=sub.industry.name,
         industry_is_target=sub.industry.is_target,
         need=sub.need,
-        excluded_phrases=excluded,
+        excluded_phrases=excluded_phrases(),
     )
     grade = suggest_grade(
         screened_out=has_reject(lead.screening),

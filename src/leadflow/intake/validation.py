@@ -51,8 +51,6 @@ TEXT_LIMITS = {
 }
 MULTILINE = {"need", "notes"}
 REQUIRED = ("channel", "company_name", "contact_name", "industry", "need")
-FIELDS = (*TEXT_LIMITS, "acquired_at", "employees", "annual_revenue", "budget_min")
-FIELDS = (*FIELDS, "budget_max", "purchase_by", "consent_at")
 
 MESSAGES = {
     "required": _("必填项"),

@@ -36,8 +36,6 @@ NEEDS_REASON: frozenset[tuple[str, str]] = frozenset(
     | {(S.WON, S.CONTACTING), (S.INVALID, S.CONTACTING), (S.INVALID, S.UNASSIGNED)}
 )
 
-CLOSED = frozenset({S.WON, S.INVALID, S.SCREENED_OUT})
-
 # A duplicate found after intake can be merged into its original while nobody owns it yet.
 MERGEABLE = frozenset({S.PENDING_REVIEW, S.RETURNED, S.SCREENED_OUT, S.UNASSIGNED})
 
