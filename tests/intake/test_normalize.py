@@ -169,3 +169,27 @@ def test_r1_3_prose_keeps_its_chinese_punctuation_but_folds_wide_letters():
 def test_r1_3_folding_prose_is_idempotent(value):
     once = fold_text(value, multiline=True)
     assert fold_text(once, multiline=True) == once
+
+
+def _parse_phone_slowly(written: str):
+    """parse_phone without the fast path for plain Chinese mobiles: the full parser."""
+    from leadflow.intake import normalize
+
+    saved = normalize._PLAIN_CN_MOBILE
+    normalize._PLAIN_CN_MOBILE = __import__("re").compile(r"(?!)")
+    try:
+        return parse_phone(written)
+    finally:
+        normalize._PLAIN_CN_MOBILE = saved
+
+
+@given(st.from_regex(r"1[0-9]{10}", fullmatch=True), st.sampled_from(["", "+86", "+86 ", "86"]))
+def test_r1_3_the_fast_path_for_chinese_mobiles_agrees_with_the_full_parser(digits, prefix):
+    written = prefix + digits
+    fast = parse_phone(written)
+    assert fast == _parse_phone_slowly(written)
+
+
+@pytest.mark.parametrize("digits", ["13800138000", "17400012345", "16101234567", "15920001357"])
+def test_r1_3_fast_path_examples_agree_with_the_full_parser(digits):
+    assert parse_phone(digits) == _parse_phone_slowly(digits)

@@ -10,6 +10,7 @@ the new lead is created and linked to it.
 import contextlib
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import connection
 from rapidfuzz import fuzz
@@ -52,8 +53,31 @@ def find_duplicate(
     """The best match: an open lead before a closed one; phone before email before name."""
     use_name = bool(company_key) and customer_type != CustomerType.INDIVIDUAL
     rows = _candidates(phone_e164, email, company_key if use_name else "", exclude_pk)
+    best = pick(
+        rows,
+        phone_e164=phone_e164,
+        email=email,
+        company_key=company_key,
+        customer_type=customer_type,
+    )
+    if best is None:
+        return None
+    pk, on, is_open = best
+    lead = Lead.objects.select_related(
+        "owner", "team", "channel", "channel__parent", "industry", "province", "created_by"
+    ).get(pk=pk)
+    return Match(lead=lead, matched_on=on, open=is_open)
+
+
+def pick(
+    rows: list[tuple], *, phone_e164: str, email: str, company_key: str, customer_type: str
+) -> tuple[int, str, bool] | None:
+    """The best of the candidate rows (pk, status, phone, email, key, customer type, …),
+    given most recent first: (pk, matched on, open) or None. Pure; the importer calls it
+    with the candidates of a whole batch."""
+    use_name = bool(company_key) and customer_type != CustomerType.INDIVIDUAL
     exact, fuzzy = [], []
-    for pk, status, lead_phone, lead_email, key, kind in rows:
+    for pk, status, lead_phone, lead_email, key, kind, *_rest in rows:
         row = (pk, status, lead_phone, lead_email)
         if (
             (phone_e164 and lead_phone == phone_e164)
@@ -71,13 +95,10 @@ def find_duplicate(
     best = _best(exact, phone_e164, email)
     if best is None or not best[2]:  # nothing open matched exactly: a typo-apart open lead wins
         best = _best(fuzzy, phone_e164, email) or best
-    if best is None:
-        return None
-    pk, on, is_open = best
-    lead = Lead.objects.select_related(
-        "owner", "team", "channel", "channel__parent", "industry", "province", "created_by"
-    ).get(pk=pk)
-    return Match(lead=lead, matched_on=on, open=is_open)
+    return best
+
+
+INTAKE_LOCK = 0x1EAD_F10E  # the advisory lock an import batch holds exclusively
 
 
 def lock_identity(*, phone_e164: str, email: str, company_key: str) -> None:
@@ -85,7 +106,9 @@ def lock_identity(*, phone_e164: str, email: str, company_key: str) -> None:
     simultaneous first submissions of one phone make one lead and one touch, not two leads.
 
     PostgreSQL: a transaction-scoped advisory lock per key, taken in sorted order (no
-    deadlocks). SQLite needs nothing: its IMMEDIATE transactions admit one writer at a time.
+    deadlocks), after a shared hold on INTAKE_LOCK, which an import batch takes exclusively
+    (`lock_all_intake`) instead of a lock per row. SQLite needs nothing: its IMMEDIATE
+    transactions admit one writer at a time.
     """
     if connection.vendor != "postgresql":
         return
@@ -96,10 +119,17 @@ def lock_identity(*, phone_e164: str, email: str, company_key: str) -> None:
             if value
         }
     )
-    if keys:
-        locks = ", ".join("pg_advisory_xact_lock(hashtextextended(%s, 0))" for _ in keys)
+    locks = ["pg_advisory_xact_lock_shared(%s)"]
+    locks += ["pg_advisory_xact_lock(hashtextextended(%s, 0))" for _ in keys]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(locks)}", [INTAKE_LOCK, *keys])
+
+
+def lock_all_intake() -> None:
+    """Hold every other intake back until the caller's transaction (an import batch) ends."""
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {locks}", keys)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INTAKE_LOCK])
 
 
 def find_duplicate_as_typed(
@@ -151,6 +181,48 @@ def _candidates(phone: str, email: str, key: str, exclude_pk: int | None) -> lis
     with connection.cursor() as cursor:
         cursor.execute(sql, [*where_params, *params])
         return cursor.fetchall()
+
+
+def candidates_for_batch(phones: set[str], emails: set[str], keys: set[str]) -> list[tuple]:
+    """Every lead a batch of intakes could repeat, in `pick`'s row shape, most recent first:
+    exact phone / email / key matches of any status, and the open leads in the keys'
+    blocks (the fuzzy name step only ever matches open leads)."""
+    table = Lead._meta.db_table
+    columns = "id, status, phone_e164, email, company_key, customer_type, acquired_at"
+    found: dict[int, tuple] = {}
+    open_ = sorted(OPEN_STATUSES)
+    chunk = 500
+    with connection.cursor() as cursor:
+        for column, values in (("phone_e164", phones), ("email", emails), ("company_key", keys)):
+            values = sorted(v for v in values if v)
+            for start in range(0, len(values), chunk):
+                part = values[start : start + chunk]
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(f"SELECT {columns} FROM {table} WHERE {column} IN ({marks})", part)
+                found.update((row[0], row) for row in cursor.fetchall())
+        blocks = sorted({block_of(k) for k in keys if k})
+        status_marks = ", ".join(["%s"] * len(open_))
+        for start in range(0, len(blocks), chunk):
+            part = blocks[start : start + chunk]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE company_block IN ({marks}) "
+                f"AND status IN ({status_marks})",
+                [*part, *open_],
+            )
+            found.update((row[0], row) for row in cursor.fetchall())
+    return sorted(found.values(), key=recency, reverse=True)
+
+
+def recency(row: tuple) -> tuple[datetime, int]:
+    """A candidate row's sort key, most recent last: (acquisition time, id). SQLite's raw
+    rows carry naive UTC datetimes, the ORM's aware ones; both compare here."""
+    moment = row[6]
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment, row[0]
 
 
 def near_identical(a: str, b: str) -> bool:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.leads.models import Channel, CustomerType, Industry, Lead, Province
 
+from .services import submission_of
 from .validation import REQUIRED, TEXT_LIMITS
 
 
@@ -86,31 +87,9 @@ class LeadForm(forms.Form):
 def initial_for(lead: Lead | None) -> dict:
     if lead is None:
         return {"acquired_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
-    return {
-        "channel": lead.channel.code,
-        "company_name": lead.company_name,
-        "contact_name": lead.contact_name,
-        "phone": lead.phone_raw or lead.phone_e164,
-        "email": lead.email or _raw_email(lead),
-        "industry": lead.industry.name,
-        "need": lead.need,
-        "acquired_at": timezone.localtime(lead.acquired_at).strftime("%Y-%m-%dT%H:%M"),
-        "wechat": lead.wechat,
-        "customer_type": lead.customer_type,
-        "province": lead.province.name if lead.province_id else "",
-        "city": lead.city,
-        "employees": lead.employees or "",
-        "annual_revenue": lead.annual_revenue or "",
-        "budget_min": lead.budget_min or "",
-        "budget_max": lead.budget_max or "",
-        "purchase_by": lead.purchase_by.isoformat() if lead.purchase_by else "",
-        "current_supplier": lead.current_supplier,
-        "notes": lead.notes,
-    }
-
-
-def _raw_email(lead: Lead) -> str:
-    for item in lead.screening:
-        if item.get("kind") == "email":
-            return item.get("value", "")
-    return ""
+    data = submission_of(lead)
+    data["acquired_at"] = timezone.localtime(lead.acquired_at).strftime("%Y-%m-%dT%H:%M")
+    data["purchase_by"] = lead.purchase_by.isoformat() if lead.purchase_by else ""
+    for name in ("employees", "annual_revenue", "budget_min", "budget_max"):
+        data[name] = getattr(lead, name) or ""
+    return data

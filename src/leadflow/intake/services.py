@@ -233,6 +233,53 @@ EDITABLE = [
 ]
 
 
+def submission_of(lead: Lead) -> dict[str, Any]:
+    """A saved lead as the submission that would make it again (for edits and imports)."""
+    data = {
+        "channel": lead.channel.code,
+        "industry": lead.industry.name,
+        "province": lead.province.name if lead.province_id else "",
+        "phone": lead.phone_raw or lead.phone_e164,
+        "email": lead.email or _raw_email(lead),
+        "acquired_at": lead.acquired_at,
+    }
+    for name in SUBMITTED_AS_IS:
+        value = getattr(lead, name)
+        data[name] = "" if value is None else value
+    return data
+
+
+SUBMITTED_AS_IS = (
+    "company_name",
+    "contact_name",
+    "need",
+    "wechat",
+    "customer_type",
+    "city",
+    "employees",
+    "annual_revenue",
+    "budget_min",
+    "budget_max",
+    "purchase_by",
+    "current_supplier",
+    "notes",
+    "business_model",
+    "decision_maker_role",
+    "concerns",
+    "personality",
+    "consent_source",
+    "consent_at",
+)
+
+
+def _raw_email(lead: Lead) -> str:
+    """An email that failed the syntax check is kept only in the screening finding."""
+    for item in lead.screening:
+        if item.get("kind") == "email":
+            return item.get("value", "")
+    return ""
+
+
 def _apply(lead: Lead, sub: Submission, key: str) -> None:
     """Copy a clean submission onto `lead`, with screening and the initial grade."""
     phone = sub.phone

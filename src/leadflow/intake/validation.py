@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.leads import catalog
@@ -26,6 +26,7 @@ from .normalize import (
     has_nul,
     normalize_email,
     parse_phone,
+    parse_written_datetime,
     province_name,
 )
 
@@ -139,12 +140,12 @@ def clean_submission(data: dict[str, Any], *, now: datetime) -> Submission:
         except InvalidEmail:
             email = ""  # screening reports it and keeps the lead
 
-    acquired_at = _datetime(data.get("acquired_at"), "acquired_at", now, errors) or now
+    acquired_at = clean_datetime(data.get("acquired_at"), "acquired_at", now, errors) or now
     optional = {
-        "consent_at": _datetime(data.get("consent_at"), "consent_at", now, errors),
-        "purchase_by": _date(data.get("purchase_by"), "purchase_by", errors),
-        **{k: _number(data.get(k), k, errors) for k in ("employees", "annual_revenue")},
-        **{k: _number(data.get(k), k, errors) for k in ("budget_min", "budget_max")},
+        "consent_at": clean_datetime(data.get("consent_at"), "consent_at", now, errors),
+        "purchase_by": clean_date(data.get("purchase_by"), "purchase_by", errors),
+        **{k: clean_number(data.get(k), k, errors) for k in ("employees", "annual_revenue")},
+        **{k: clean_number(data.get(k), k, errors) for k in ("budget_min", "budget_max")},
     }
     lo, hi = optional["budget_min"], optional["budget_max"]
     if lo is not None and hi is not None and lo > hi:
@@ -226,20 +227,24 @@ def _lookup_province(value: str, errors: list[FieldError]) -> Province | None:
     return province
 
 
-def _datetime(value: Any, name: str, now: datetime, errors: list[FieldError]) -> datetime | None:
+def clean_datetime(
+    value: Any, name: str, now: datetime, errors: list[FieldError]
+) -> datetime | None:
     if value in (None, ""):
         return None
     parsed = value if isinstance(value, datetime) else None
     if parsed is None and isinstance(value, date):
         parsed = datetime.combine(value, time(9, 0))
     if parsed is None and isinstance(value, str) and not has_nul(value):
-        raw = fold_text(value).replace("/", "-")
-        try:
-            parsed = parse_datetime(raw)
-            if parsed is None and (day := parse_date(raw)) is not None:
-                parsed = datetime.combine(day, time(9, 0))
-        except ValueError:
-            parsed = None
+        raw = fold_text(value)
+        if (written := parse_written_datetime(raw)) is not None:
+            moment, has_time = written  # a day alone means 09:00 that day
+            parsed = moment if has_time else datetime.combine(moment.date(), time(9, 0))
+        else:
+            try:
+                parsed = parse_datetime(raw)
+            except ValueError:
+                parsed = None
     if parsed is None:
         errors.append(field_error(name, "bad_datetime", value=str(value)[:40]))
         return None
@@ -252,7 +257,7 @@ def _datetime(value: Any, name: str, now: datetime, errors: list[FieldError]) ->
     return parsed
 
 
-def _date(value: Any, name: str, errors: list[FieldError]) -> date | None:
+def clean_date(value: Any, name: str, errors: list[FieldError]) -> date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -261,16 +266,14 @@ def _date(value: Any, name: str, errors: list[FieldError]) -> date | None:
         return value
     day = None
     if isinstance(value, str) and not has_nul(value):
-        try:
-            day = parse_date(fold_text(value).replace("/", "-"))
-        except ValueError:
-            day = None
+        written = parse_written_datetime(value)
+        day = written[0].date() if written else None
     if day is None:
         errors.append(field_error(name, "bad_date", value=str(value)[:40]))
     return day
 
 
-def _number(value: Any, name: str, errors: list[FieldError]) -> Decimal | None:
+def clean_number(value: Any, name: str, errors: list[FieldError]) -> Decimal | None:
     if value in (None, ""):
         return None
     try:

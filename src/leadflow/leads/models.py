@@ -219,6 +219,12 @@ class Lead(models.Model):
     return_reason = models.CharField(_("退回原因"), max_length=500, blank=True)
 
     # Consent and provenance (PIPL, R5.3)
+    external_id = models.CharField(
+        _("外部编号"),
+        max_length=100,
+        blank=True,
+        help_text=_("来源系统（旧 CRM、表格）中的编号，导入时据此更新"),
+    )
     consent_source = models.CharField(_("授权来源"), max_length=200, blank=True)
     consent_at = models.DateTimeField(_("授权时间"), null=True, blank=True)
 
@@ -248,7 +254,14 @@ class Lead(models.Model):
         # Declared here rather than with db_index/unique on the fields: on PostgreSQL those
         # add a second, LIKE-pattern index per column that nothing here queries, and every
         # intake pays for it.
-        constraints = [models.UniqueConstraint(fields=["number"], name="lead_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="lead_number_unique"),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="lead_external_id_unique",
+            ),
+        ]
         indexes = [
             models.Index(fields=["phone_e164"], name="lead_phone_idx"),
             models.Index(fields=["email"], name="lead_email_idx"),

@@ -21,16 +21,22 @@ def format_number(code: str, day: date, serial: int) -> str:
 
 
 def next_number(*, channel: Channel, day: date) -> str:
+    return reserve_numbers(channel=channel, day=day, count=1)[0]
+
+
+def reserve_numbers(*, channel: Channel, day: date, count: int) -> list[str]:
+    """`count` consecutive numbers of `channel`'s root for `day`, in one statement (the
+    importer reserves a whole batch's numbers per channel-day at once)."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("next_number() must run inside the transaction that saves the lead")
+        raise RuntimeError("numbers must be reserved inside the transaction that saves the leads")
     root = channel.root
     table = connection.ops.quote_name(LeadNumberCounter._meta.db_table)
     sql = (
-        f"INSERT INTO {table} (channel_id, day, last) VALUES (%s, %s, 1) "
-        f"ON CONFLICT (channel_id, day) DO UPDATE SET last = {table}.last + 1 "
+        f"INSERT INTO {table} (channel_id, day, last) VALUES (%s, %s, %s) "
+        f"ON CONFLICT (channel_id, day) DO UPDATE SET last = {table}.last + %s "
         "RETURNING last"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [root.pk, day])
-        (serial,) = cursor.fetchone()
-    return format_number(root.code, day, serial)
+        cursor.execute(sql, [root.pk, day, count, count])
+        (last,) = cursor.fetchone()
+    return [format_number(root.code, day, serial) for serial in range(last - count + 1, last + 1)]

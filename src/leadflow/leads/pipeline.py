@@ -78,3 +78,53 @@ def check_transition(*, current: str, to: str, evidence: Evidence) -> None:
         raise TransitionError("need_required", _("“需求明确”需要填写客户需求描述"))
     if to == S.WON and (evidence.won_amount is None or evidence.won_at is None):
         raise TransitionError("won_evidence_required", _("“成交”需要成交金额和成交日期"))
+
+
+# The order the sales stages are normally passed through; ties in `path` follow it.
+STAGE_ORDER = (
+    S.PENDING_REVIEW,
+    S.UNASSIGNED,
+    S.ASSIGNED,
+    S.CONTACTING,
+    S.QUALIFIED,
+    S.EVALUATING,
+    S.NEGOTIATING,
+    S.WON,
+    S.INVALID,
+    S.POOL,
+    S.RETURNED,
+    S.SCREENED_OUT,
+)
+ENTRY_STATUSES = frozenset({S.PENDING_REVIEW, S.RETURNED, S.SCREENED_OUT, S.UNASSIGNED})
+
+
+def path(start: str, to: str) -> list[tuple[str, str]]:
+    """The shortest chain of allowed moves from `start` to `to` ("" = a lead not yet
+    entered: it enters as 待分配 unless `to` is an entry status). Used to write a migrated
+    lead's history so that it obeys the same table as every live move.
+
+    >>> path("", "won")[-2:]
+    [('qualified', 'evaluating'), ('evaluating', 'won')]
+    """
+    if start == to:
+        return []
+    if not start:
+        first = str(to if to in ENTRY_STATUSES else S.UNASSIGNED)
+        return [("", first), *path(first, to)]
+    previous: dict[str, str] = {start: ""}
+    frontier = [start]
+    while frontier and to not in previous:
+        following = []
+        for status in frontier:
+            for nxt in sorted(TRANSITIONS.get(status, ()), key=STAGE_ORDER.index):
+                if nxt not in previous:
+                    previous[nxt] = status
+                    following.append(nxt)
+        frontier = following
+    if to not in previous:
+        raise ValueError(f"no path from {start} to {to}")
+    chain, status = [], to
+    while status != start:
+        chain.append((str(previous[status]), str(status)))
+        status = previous[status]
+    return chain[::-1]
