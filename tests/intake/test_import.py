@@ -376,8 +376,8 @@ def test_r1_7_historical_import_lands_as_dated_stage_changes(support):
     assert [s[0] for s in steps] == ["unassigned", "assigned", "contacting", "qualified",
                                      "evaluating", "won"]  # fmt: skip
     local = [timezone.localtime(s[1]).strftime("%Y-%m-%d %H:%M") for s in steps]
-    assert local[0] == "2025-03-01 09:00" and local[2] == "2025-03-02 10:00"
-    assert local[-1] == "2025-04-15 09:00"
+    assert local[0] == "2025-03-01 00:00" and local[2] == "2025-03-02 10:00"
+    assert local[-1] == "2025-04-15 00:00"
     assert steps[3][2].get("inferred") and not steps[-1][2].get("inferred")
     lost = Lead.objects.get(company_name="重庆鼎盛建材有限公司")
     assert lost.status == Status.INVALID and lost.invalid_reason

@@ -27,8 +27,15 @@ def clear_expired_sessions(now: datetime) -> int:
     return deleted
 
 
+def resume_stalled_imports(now: datetime) -> int:
+    from leadflow.intake.tasks import resume_stalled_imports as resume
+
+    return resume(now)
+
+
 SWEEPS: list[Sweep] = [
     Sweep("expired-sessions", timedelta(hours=1), clear_expired_sessions),
+    Sweep("stalled-imports", timedelta(minutes=2), resume_stalled_imports),
 ]
 
 

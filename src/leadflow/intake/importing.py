@@ -224,9 +224,10 @@ class Importer:
         self.job, self.now, self.write = job, now, write
         self.by = job.created_by
         self.plan = Plan(job)
+        self.require_contact = not job.allow_no_contact
         self.counts: Counter[str] = Counter({k: 0 for k in OUTCOMES})
+        self.outcomes: dict[int, str] | None = None  # row → outcome, when asked (preview)
         self.issues: list[tuple] = []
-        self.rejected_rows: set[int] = set()
         self._owners: dict[str, Any] = {}
         # leads created earlier in this run, for the duplicate check within the file
         self._fresh: dict[int, Lead] = {}
@@ -259,7 +260,7 @@ class Importer:
         lock_all_intake()
         job = ImportJob.objects.select_for_update().defer("content").get(pk=self.job.pk)
         if job.rows_done != done - len(batch):
-            raise RuntimeError(f"import #{job.pk} advanced elsewhere to row {job.rows_done}")
+            raise Overtaken(f"import #{job.pk} advanced elsewhere to row {job.rows_done}")
         self.counts = Counter(job.counts) or self.counts
         self._process(batch)
         bulk.insert(ImportIssue, ISSUE_COLUMNS, self.issues)
@@ -299,7 +300,7 @@ class Importer:
     def _clean(self, row: Row) -> tuple[Any, History] | None:
         errors: list[FieldError] = []
         try:
-            sub = clean_submission(row.data, now=self.now)
+            sub = clean_submission(row.data, now=self.now, require_contact=self.require_contact)
         except IntakeError as exc:
             sub, errors = None, list(exc.errors)
         history = self._history(row.data, errors)
@@ -397,7 +398,7 @@ class Importer:
         fresh_creates = []
         for row, sub, history in creates:
             if row.fingerprint in done_before:
-                self.counts["unchanged"] += 1
+                self._count(row, "unchanged")
             else:
                 fresh_creates.append((row, sub, history, company_key(sub.company_name)))
         taken = self._taken_external_ids(fresh_creates)
@@ -431,7 +432,7 @@ class Importer:
             if match is not None and match.open and not history:
                 touches.append((match.lead, sub.channel.pk, match.matched_on, _jsonable(row.data)))
                 self._remember_print(row, match.lead, prints_made)
-                self.counts["duplicates"] += 1
+                self._count(row, "duplicates")
                 continue
             lead = self._new_lead()
             lead.channel = sub.channel
@@ -443,7 +444,7 @@ class Importer:
                 self._apply_history(lead, history)
             leads.append(lead)
             self._remember_print(row, lead, prints_made)
-            self.counts["screened_out" if lead.status == Status.SCREENED_OUT else "created"] += 1
+            self._count(row, "screened_out" if lead.status == Status.SCREENED_OUT else "created")
             fresh_id = -(len(self._fresh) + 1)
             self._fresh[fresh_id] = lead
             index.add(_row_of(fresh_id, lead))
@@ -573,7 +574,11 @@ class Importer:
                 with transaction.atomic():
                     changed = self._write_update(lead, given, history)
             else:
-                clean_submission({**submission_of(lead), **given}, now=self.now)
+                clean_submission(
+                    {**submission_of(lead), **given},
+                    now=self.now,
+                    require_contact=self.require_contact,
+                )
                 changed = bool(given) or bool(history)
         except IntakeError as exc:
             self._reject(row, *exc.errors)
@@ -581,7 +586,7 @@ class Importer:
         except _NotAllowed as exc:
             self._reject(row, exc.error)
             return
-        self.counts["updated" if changed else "unchanged"] += 1
+        self._count(row, "updated" if changed else "unchanged")
 
     def _write_update(self, lead: Lead, given: dict[str, Any], history: History) -> bool:
         changed = False
@@ -595,6 +600,7 @@ class Importer:
                     by=self.by,
                     now=self.now,
                     reason=f"import #{self.job.pk}",
+                    require_contact=self.require_contact,
                 )
                 changed = True
         if history:
@@ -664,9 +670,13 @@ class Importer:
 
     # --- rejects -------------------------------------------------------------------------------
 
+    def _count(self, row: Row, outcome: str) -> None:
+        self.counts[outcome] += 1
+        if self.outcomes is not None:
+            self.outcomes[row.number] = outcome
+
     def _reject(self, row: Row, *errors: FieldError) -> None:
-        self.counts["rejected"] += 1
-        self.rejected_rows.add(row.number)
+        self._count(row, "rejected")
         # kept as in the file; a NUL (which PostgreSQL cannot store) shows as ␀
         cells = [(cell_text(c) or "").replace("\x00", "\u2400") for c in row.cells]
         for error in errors:
@@ -675,6 +685,10 @@ class Importer:
                 (self.job.pk, row.number, column, error.field, error.code, error.message[:500],
                  cells)
             )  # fmt: skip
+
+
+class Overtaken(Exception):
+    """Another runner of the same job committed this batch first: this one stops."""
 
 
 class _NotAllowed(Exception):
@@ -816,6 +830,7 @@ def create_job(*, content: bytes, file_name: str, channel, by, now: datetime) ->
         job.columns, job.defaults, job.values = saved.columns, saved.defaults, saved.values
         job.mode, job.match_on = saved.mode, saved.match_on
         job.create_missing_owners = saved.create_missing_owners
+        job.allow_no_contact = saved.allow_no_contact
     else:
         job.columns = suggest(table.headers)
         if "external_id" in job.columns.values() and "number" not in job.columns.values():
@@ -866,6 +881,10 @@ def run_job(
     try:
         importer = Importer(job, now=job.started_at)
         importer.run(table_of(job).rows, start=job.rows_done, progress=progress)
+    except Overtaken:
+        log.warning("import #%s is run by another worker; this one stops", job.pk)
+        job.refresh_from_db()
+        return job
     except Exception as exc:
         log.exception("import #%s failed", job.pk)
         ImportJob.objects.filter(pk=job.pk).update(
@@ -892,6 +911,7 @@ def save_mapping(job: ImportJob, name: str, *, now: datetime | None = None) -> I
             "mode": job.mode,
             "match_on": job.match_on,
             "create_missing_owners": job.create_missing_owners,
+            "allow_no_contact": job.allow_no_contact,
             "updated_at": now or timezone.now(),
             "updated_by": job.created_by,
         },
@@ -899,3 +919,41 @@ def save_mapping(job: ImportJob, name: str, *, now: datetime | None = None) -> I
     job.mapping = mapping
     job.save(update_fields=["mapping"])
     return mapping
+
+
+PREVIEW_ROWS = 20
+
+
+@dataclass
+class PreviewRow:
+    number: int
+    cells: list[tuple[str, list[str]]]  # (text, problems of this cell)
+    outcome: str
+    problems: list[str]  # problems that belong to no mapped column
+
+
+def preview(job: ImportJob, *, now: datetime) -> list[PreviewRow]:
+    """The first rows as the run would treat them: each cell with its problems, each row
+    with its outcome. Nothing is saved."""
+    rows = table_of(job).rows[:PREVIEW_ROWS]
+    importer = Importer(job, now=now, write=False)
+    importer.outcomes = {}
+    importer.run(rows)
+    by_cell: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for _job, number, column, _field, _code, message, _cells in importer.issues:
+        by_cell[(number, column)].append(message)
+    result = []
+    for number, cells in rows:
+        texts = [cell_text(c) or "" for c in cells]
+        result.append(
+            PreviewRow(
+                number=number,
+                cells=[
+                    (t, by_cell.get((number, h), []))
+                    for t, h in zip(texts, job.headers, strict=True)
+                ],
+                outcome=importer.outcomes.get(number, ""),
+                problems=by_cell.get((number, ""), []),
+            )
+        )
+    return result

@@ -71,6 +71,7 @@ class ImportMapping(models.Model):
         _("更新依据"), max_length=12, choices=MatchOn, default=MatchOn.NUMBER
     )
     create_missing_owners = models.BooleanField(_("创建缺失的历史负责人"), default=False)
+    allow_no_contact = models.BooleanField(_("允许无联系方式（匿名化的历史数据）"), default=False)
     updated_at = models.DateTimeField(_("更新时间"))
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -121,6 +122,7 @@ class ImportJob(models.Model):
         _("更新依据"), max_length=12, choices=MatchOn, default=MatchOn.NUMBER
     )
     create_missing_owners = models.BooleanField(_("创建缺失的历史负责人"), default=False)
+    allow_no_contact = models.BooleanField(_("允许无联系方式（匿名化的历史数据）"), default=False)
     state = models.CharField(_("状态"), max_length=10, choices=State, default=State.UPLOADED)
     dry_run = models.JSONField(_("试运行结果"), default=dict, blank=True)
     counts = models.JSONField(_("结果"), default=dict, blank=True)

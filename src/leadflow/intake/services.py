@@ -163,12 +163,18 @@ def merge_lead(*, lead: Lead, into: Lead, by, now: datetime, reason: str) -> Lea
 
 @transaction.atomic
 def update_lead_details(
-    *, lead: Lead, data: dict[str, Any], by, now: datetime, reason: str = ""
+    *,
+    lead: Lead,
+    data: dict[str, Any],
+    by,
+    now: datetime,
+    reason: str = "",
+    require_contact: bool = True,
 ) -> Lead:
     """Correct a lead's intake fields: the same cleaning, screening and grading as at intake,
     every change in the audit trail. The number stays."""
     lead = _locked(lead)
-    sub = clean_submission(data, now=now)
+    sub = clean_submission(data, now=now, require_contact=require_contact)
     before = snapshot(lead, EDITABLE)
     key = company_key(sub.company_name)
     lead.channel = sub.channel

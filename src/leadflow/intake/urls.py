@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "intake"
 urlpatterns = [
@@ -13,4 +13,11 @@ urlpatterns = [
     path("intake/<str:number>/return/", views.return_, name="return"),
     path("intake/<str:number>/restore/", views.restore, name="restore"),
     path("intake/<str:number>/merge/", views.merge, name="merge"),
+    path("imports/", import_views.imports, name="imports"),
+    path("imports/<int:pk>/", import_views.job_view, name="import-job"),
+    path("imports/<int:pk>/mapping/", import_views.mapping, name="import-mapping"),
+    path("imports/<int:pk>/preview/", import_views.preview_view, name="import-preview"),
+    path("imports/<int:pk>/check/", import_views.check, name="import-check"),
+    path("imports/<int:pk>/start/", import_views.start, name="import-start"),
+    path("imports/<int:pk>/rejected.xlsx", import_views.rejected, name="import-rejected"),
 ]

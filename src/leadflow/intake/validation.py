@@ -110,14 +110,18 @@ class Submission:
     optional: dict[str, Any] = field(default_factory=dict)
 
 
-def clean_submission(data: dict[str, Any], *, now: datetime) -> Submission:
+def clean_submission(
+    data: dict[str, Any], *, now: datetime, require_contact: bool = True
+) -> Submission:
+    """`require_contact=False` only for imported history whose contact details were removed
+    (anonymised records): every other rule still applies."""
     errors: list[FieldError] = []
     text = _clean_texts(data, errors)
     for name in REQUIRED:
         if not text.get(name) and not any(e.field == name for e in errors):
             errors.append(field_error(name, "required"))
     no_contact = not text.get("phone") and not text.get("email")
-    if no_contact and not any(e.field in ("phone", "email") for e in errors):
+    if require_contact and no_contact and not any(e.field in ("phone", "email") for e in errors):
         errors.append(field_error("phone", "contact_required"))
 
     channel = _lookup_channel(text.get("channel", ""), errors)
@@ -234,12 +238,11 @@ def clean_datetime(
         return None
     parsed = value if isinstance(value, datetime) else None
     if parsed is None and isinstance(value, date):
-        parsed = datetime.combine(value, time(9, 0))
+        parsed = datetime.combine(value, time(0, 0))
     if parsed is None and isinstance(value, str) and not has_nul(value):
         raw = fold_text(value)
         if (written := parse_written_datetime(raw)) is not None:
-            moment, has_time = written  # a day alone means 09:00 that day
-            parsed = moment if has_time else datetime.combine(moment.date(), time(9, 0))
+            parsed, _has_time = written  # a day alone is the start of that day
         else:
             try:
                 parsed = parse_datetime(raw)

@@ -39,6 +39,11 @@ class Industry(models.Model):
         return self.name
 
 
+class ChannelManager(models.Manager):
+    def get_by_natural_key(self, code: str) -> "Channel":
+        return self.get(code=code)
+
+
 class Channel(models.Model):
     """A lead source (来源渠道), two levels: channel → sub-channel (R1.1)."""
 
@@ -74,6 +79,8 @@ class Channel(models.Model):
     )
     active = models.BooleanField(_("启用"), default=True)
 
+    objects = ChannelManager()
+
     class Meta:
         verbose_name = _("渠道")
         verbose_name_plural = _("渠道")
@@ -89,6 +96,9 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parent.name}-{self.name}" if self.parent_id else self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
 
     @property
     def root(self) -> "Channel":

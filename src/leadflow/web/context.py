@@ -14,6 +14,7 @@ def navigation(request: HttpRequest) -> dict:
     items = [(_("线索列表"), reverse("leads:list"), "leads")]
     if user.has_perm("leads.add_lead"):
         items.append((_("录入线索"), reverse("intake:new"), "new"))
+        items.append((_("批量导入"), reverse("intake:imports"), "imports"))
     if user.has_perm("leads.verify_lead"):
         items.append((_("核对队列"), reverse("intake:queue"), "queue"))
     items.append((_("我的退回"), reverse("intake:returned"), "returned"))

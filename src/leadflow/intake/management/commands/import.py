@@ -96,6 +96,7 @@ class Command(BaseCommand):
             job.mode = spec.get("mode", job.mode)
             job.match_on = spec.get("match_on", job.match_on)
             job.create_missing_owners = spec.get("create_missing_owners", False)
+            job.allow_no_contact = spec.get("allow_no_contact", False)
         elif name:
             saved = job.channel.import_mappings.filter(name=name).first()
             if saved is None:
@@ -104,6 +105,7 @@ class Command(BaseCommand):
             job.columns, job.defaults, job.values = saved.columns, saved.defaults, saved.values
             job.mode, job.match_on = saved.mode, saved.match_on
             job.create_missing_owners = saved.create_missing_owners
+            job.allow_no_contact = saved.allow_no_contact
         missing = set(job.columns) - set(job.headers)
         if missing:
             raise CommandError(f"Columns not in the file: {', '.join(sorted(missing))}")
