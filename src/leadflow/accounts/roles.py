@@ -15,6 +15,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.view_industry",
         "accounts.view_repprofile",
         "accounts.change_repprofile",
+        "leads.export_lead",
     ],
     Role.SUPPORT: [
         "leads.view_lead",
@@ -22,6 +23,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.change_lead",
         "leads.verify_lead",
         "leads.view_channel",
+        "leads.export_lead",
     ],
     Role.MARKETING: [
         "leads.view_lead",
@@ -30,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.add_channel",
         "leads.change_channel",
         "leads.view_industry",
+        "leads.export_lead",
     ],
 }
 LEADFLOW_APPS = ("leads", "accounts", "intake", "core")

@@ -1,3 +1,5 @@
+from typing import Literal
+
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -8,9 +10,10 @@ from ninja.errors import HttpError
 from leadflow.leads.api import router as leads_router
 from leadflow.leads.pipeline import TransitionError
 from leadflow.leads.presenters import present_lead
-from leadflow.leads.queries import may_fix, visible_leads
+from leadflow.leads.queries import LeadFilter, may_fix, visible_leads
 from leadflow.leads.schemas import LeadOut
 
+from .exporting import export_csv, export_xlsx
 from .schemas import IntakeOut, LeadIn, MergeIn, ReasonIn
 from .services import (
     MergeError,
@@ -118,3 +121,18 @@ def merge(request: HttpRequest, number: str, payload: MergeIn):
     except MergeError as exc:
         raise IntakeError([FieldError("into", exc.code, exc.message)]) from exc
     return present_lead(into, request.user).as_dict()
+
+
+@router.get(
+    "/exports/leads",
+    summary="Export leads (导出线索) as .xlsx or .csv",
+    tags=["exports"],
+    description="The lead list with the filters of GET /leads (status, channel, grade, owner, "
+    "since, until, q); contacts masked as in the UI; every export is logged.",
+    response={200: None},
+)
+def export(request: HttpRequest, format: Literal["xlsx", "csv"] = "xlsx"):
+    if not request.user.has_perm("leads.export_lead"):
+        raise HttpError(403, _("您没有导出线索的权限"))
+    f = LeadFilter.from_query(request.GET)
+    return export_csv(request.user, f) if format == "csv" else export_xlsx(request.user, f)

@@ -17,8 +17,10 @@ from django.views.decorators.http import require_POST
 from leadflow.accounts.models import Role
 from leadflow.leads import catalog
 from leadflow.leads.models import Channel
+from leadflow.leads.queries import LeadFilter
 
 from .columns import FIELDS
+from .exporting import export_csv, export_xlsx
 from .importing import OUTCOMES, create_job, preview, save_mapping, table_of
 from .models import ImportJob, ImportMode, MatchOn
 from .reports import write_error_workbook
@@ -275,3 +277,13 @@ def rejected(request: HttpRequest, pk: int) -> FileResponse:
     out.seek(0)
     stem = job.file_name.rsplit(".", 1)[0]
     return FileResponse(out, as_attachment=True, filename=f"{stem}-{_('被拒绝的行')}.xlsx")
+
+
+@login_required
+@permission_required("leads.export_lead", raise_exception=True)
+def export_leads(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The lead list as the user filtered it, in .xlsx or .csv (R4.7, R5.1)."""
+    f = LeadFilter.from_query(request.GET)
+    if fmt == "csv":
+        return export_csv(request.user, f)
+    return export_xlsx(request.user, f)

@@ -20,4 +20,6 @@ urlpatterns = [
     path("imports/<int:pk>/check/", import_views.check, name="import-check"),
     path("imports/<int:pk>/start/", import_views.start, name="import-start"),
     path("imports/<int:pk>/rejected.xlsx", import_views.rejected, name="import-rejected"),
+    path("exports/leads.xlsx", import_views.export_leads, {"fmt": "xlsx"}, name="export-xlsx"),
+    path("exports/leads.csv", import_views.export_leads, {"fmt": "csv"}, name="export-csv"),
 ]

@@ -260,7 +260,7 @@ class Lead(models.Model):
         verbose_name = _("线索")
         verbose_name_plural = _("线索")
         ordering = ["-acquired_at", "-pk"]
-        permissions = [("verify_lead", _("核对线索"))]
+        permissions = [("verify_lead", _("核对线索")), ("export_lead", _("导出线索"))]
         # Declared here rather than with db_index/unique on the fields: on PostgreSQL those
         # add a second, LIKE-pattern index per column that nothing here queries, and every
         # intake pays for it.

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from leadflow.accounts.models import Role
 
-from .models import Lead, Status
+from .models import Grade, Lead, Status
 
 VERIFICATION_STATUSES = frozenset({Status.PENDING_REVIEW, Status.RETURNED, Status.SCREENED_OUT})
 
@@ -64,6 +64,29 @@ class LeadFilter:
     since: date | None = None
     until: date | None = None
     q: str = ""
+
+    @classmethod
+    def from_query(cls, g) -> "LeadFilter":
+        """The filter a lead-list URL describes; anything malformed is ignored."""
+        return cls(
+            status=g.get("status", "") if g.get("status", "") in Status.values else "",
+            channel=g.get("channel", "")[:12],
+            grade=g.get("grade", "") if g.get("grade", "") in Grade.values else "",
+            owner=int(g["owner"]) if g.get("owner", "").isdigit() else None,
+            since=_parse_day(g.get("since", "")),
+            until=_parse_day(g.get("until", "")),
+            q=g.get("q", "")[:100].replace("\x00", ""),
+        )
+
+    def as_dict(self) -> dict:
+        return {k: str(v) for k, v in vars(self).items() if v not in (None, "")}
+
+
+def _parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def filter_leads(leads: QuerySet[Lead], f: LeadFilter) -> QuerySet[Lead]:

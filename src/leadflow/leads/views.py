@@ -1,5 +1,3 @@
-from datetime import date
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -14,29 +12,10 @@ from .queries import LeadFilter, can_see_contact, filter_leads, may_fix, visible
 from .timeline import lead_timeline
 
 
-def _date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
-
-
 @login_required
 def lead_list(request: HttpRequest) -> HttpResponse:
     g = request.GET
-    f = LeadFilter(
-        status=g.get("status", "") if g.get("status", "") in Status.values else "",
-        channel=g.get("channel", "")[:12],
-        grade=g.get("grade", "") if g.get("grade", "") in Grade.values else "",
-        owner=_int(g.get("owner", "")),
-        since=_date(g.get("since", "")),
-        until=_date(g.get("until", "")),
-        q=g.get("q", "")[:100].replace("\x00", ""),
-    )
+    f = LeadFilter.from_query(g)
     leads = filter_leads(visible_leads(request.user), f).select_related("province")
     page = Paginator(leads, 50).get_page(g.get("page"))
     rows = [present_lead(lead, request.user) for lead in page.object_list]
