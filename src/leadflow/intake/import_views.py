@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from leadflow.accounts.models import Role
 from leadflow.leads import catalog
-from leadflow.leads.models import Channel
+from leadflow.leads.models import Channel, CustomerType, Industry
 from leadflow.leads.queries import LeadFilter
 
 from .columns import FIELDS
@@ -78,12 +78,21 @@ class MappingForm(forms.Form):
                 initial=job.columns.get(header, ""),
             )
         for name in DEFAULTABLE:
-            self.fields[f"default_{name}"] = forms.CharField(
-                label=next(str(f.label) for f in FIELDS if f.name == name),
-                required=False,
-                max_length=200,
-                initial=job.defaults.get(name, ""),
-            )
+            label = next(str(f.label) for f in FIELDS if f.name == name)
+            initial = job.defaults.get(name, "")
+            if name in ("industry", "customer_type"):
+                options = (
+                    [(i.name, i.name) for i in Industry.objects.filter(active=True)]
+                    if name == "industry"
+                    else list(CustomerType.choices)
+                )
+                self.fields[f"default_{name}"] = forms.ChoiceField(
+                    label=label, required=False, initial=initial, choices=[("", "—"), *options]
+                )
+            else:
+                self.fields[f"default_{name}"] = forms.CharField(
+                    label=label, required=False, max_length=200, initial=initial
+                )
         self.fields["mode"].initial = job.mode
         self.fields["match_on"].initial = job.match_on
         self.fields["create_missing_owners"].initial = job.create_missing_owners
@@ -101,9 +110,6 @@ class MappingForm(forms.Form):
         mode = data.get("mode")
         if mode in (ImportMode.UPDATE, ImportMode.UPSERT) and data.get("match_on") not in picked:
             self.add_error("match_on", _("按此依据更新时，需要有一列对应它"))
-        industry = data.get("default_industry")
-        if industry and catalog.industry(industry) is None:
-            self.add_error("default_industry", _("未知的行业：%(value)s") % {"value": industry})
         return data
 
     def mapping(self) -> tuple[dict, dict]:
