@@ -7,6 +7,7 @@ chosen once per call. Values must already be clean — these are rows the intake
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -47,13 +48,26 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     kind = field.get_internal_type()
     ops = connection.ops
     if kind == "JSONField":
-        return lambda v: json.dumps(v, cls=DjangoJSONEncoder, ensure_ascii=False)
+        return _json
     if connection.vendor == "postgresql":
         return None  # psycopg writes datetimes, dates and decimals itself
     if kind == "DateTimeField":
-        return ops.adapt_datetimefield_value
+        return _sqlite_datetime
     if kind == "DateField":
         return ops.adapt_datefield_value
     if kind == "DecimalField":
         return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
     return None
+
+
+def _json(value: Any) -> str:
+    if not value and isinstance(value, list | dict):
+        return "[]" if isinstance(value, list) else "{}"  # most rows: no findings, no evidence
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """What Django stores on SQLite with USE_TZ: naive UTC in ISO form."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ")
