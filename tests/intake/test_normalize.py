@@ -193,3 +193,33 @@ def test_r1_3_the_fast_path_for_chinese_mobiles_agrees_with_the_full_parser(digi
 @pytest.mark.parametrize("digits", ["13800138000", "17400012345", "16101234567", "15920001357"])
 def test_r1_3_fast_path_examples_agree_with_the_full_parser(digits):
     assert parse_phone(digits) == _parse_phone_slowly(digits)
+
+
+def _normalize_email_slowly(written: str) -> str:
+    """normalize_email without the pattern for plain addresses: email-validator alone."""
+    from leadflow.intake import normalize
+
+    saved = normalize._PLAIN_EMAIL
+    normalize._PLAIN_EMAIL = __import__("re").compile(r"(?!)")
+    try:
+        return normalize_email(written)
+    finally:
+        normalize._PLAIN_EMAIL = saved
+
+
+_LOCAL = st.from_regex(r"[A-Za-z0-9_+.-]{1,70}", fullmatch=True)
+_DOMAIN = st.from_regex(r"([A-Za-z0-9-]{1,12}\.){1,3}[A-Za-z0-9-]{1,8}", fullmatch=True)
+
+
+@given(_LOCAL, _DOMAIN | st.sampled_from(["qq.com", "163.COM", "x.test", "a.invalid", "b.cn"]))
+def test_r1_3_the_email_pattern_agrees_with_email_validator(local, domain):
+    written = f"{local}@{domain}"
+    try:
+        slow = _normalize_email_slowly(written)
+    except InvalidEmail:
+        slow = None
+    try:
+        fast = normalize_email(written)
+    except InvalidEmail:
+        fast = None
+    assert fast == slow

@@ -88,3 +88,22 @@ def test_r1_5_simultaneous_first_submissions_of_one_customer_make_one_lead(suppo
     assert not errors, errors[:3]
     assert Lead.objects.count() == 1
     assert LeadTouch.objects.filter(lead=Lead.objects.get()).count() == WRITERS - 1
+
+
+@pytest.mark.django_db
+def test_r1_6_a_batch_reserves_many_channel_days_at_once_after_what_exists():
+    from datetime import date
+
+    from django.db import transaction
+
+    from leadflow.leads.models import Channel, LeadNumberCounter
+    from leadflow.leads.numbering import reserve_many
+
+    g, hz = Channel.objects.get(code="G"), Channel.objects.get(code="HZ")
+    day, other = date(2023, 10, 28), date(2023, 10, 29)
+    LeadNumberCounter.objects.create(channel=g, day=day, last=7)
+    with transaction.atomic():
+        last = reserve_many({(g, day): 3, (hz, day): 2, (g, other): 1})
+    assert last == {(g.pk, day): 10, (hz.pk, day): 2, (g.pk, other): 1}
+    with transaction.atomic():
+        assert next_number(channel=g, day=day) == "G20231028011"

@@ -1,7 +1,7 @@
 """Bulk import (R1.7): a file's rows through the same intake rules as the form and the API.
 
 Every row is cleaned by `clean_submission`, screened and graded by `services._apply`,
-checked for duplicates by `dedup.pick` and numbered by `numbering.reserve_numbers` — the
+checked for duplicates by `dedup.pick` and numbered by `numbering.reserve_many` — the
 functions `submit_lead` uses — but a batch at a time: one candidate query per batch, one
 number reservation per channel-day, bulk inserts.
 
@@ -35,8 +35,16 @@ from rapidfuzz import fuzz, process
 
 from leadflow.core import bulk
 from leadflow.core.audit import record_changes, snapshot
-from leadflow.leads.models import OPEN_STATUSES, Grade, Lead, LeadTouch, StageChange, Status
-from leadflow.leads.numbering import reserve_numbers
+from leadflow.leads.models import (
+    OPEN_STATUSES,
+    Channel,
+    Grade,
+    Lead,
+    LeadTouch,
+    StageChange,
+    Status,
+)
+from leadflow.leads.numbering import format_number, reserve_many
 from leadflow.leads.pipeline import path
 from leadflow.leads.queries import visible_leads
 
@@ -504,13 +512,16 @@ class Importer:
         lead._history = history  # for the StageChanges, written after the insert
 
     def _save(self, leads: list[Lead], touches: list[tuple], prints) -> None:
-        by_day: dict[tuple[int, date], list[Lead]] = defaultdict(list)
+        by_day: dict[tuple[Channel, date], list[Lead]] = defaultdict(list)
         for lead in leads:
-            by_day[(lead.channel.root.pk, _local_day(lead.acquired_at))].append(lead)
-        for (_root, day), group in by_day.items():
-            numbers = reserve_numbers(channel=group[0].channel, day=day, count=len(group))
-            for lead, number in zip(group, numbers, strict=True):
-                lead.number = number
+            by_day[(lead.channel.root, _local_day(lead.acquired_at))].append(lead)
+        for start in range(0, len(by_day), 300):  # keeps each statement's parameters few
+            part = dict(list(by_day.items())[start : start + 300])
+            last = reserve_many({key: len(group) for key, group in part.items()})
+            for (root, day), group in part.items():
+                first = last[(root.pk, day)] - len(group) + 1
+                for serial, lead in enumerate(group, start=first):
+                    lead.number = format_number(root.code, day, serial)
         columns = bulk.columns_of(Lead)
         bulk.insert(Lead, columns, bulk.rows_of(leads, columns))
         self._fetch_ids(leads)

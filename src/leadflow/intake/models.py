@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
@@ -24,16 +26,25 @@ class ExcludedNeed(models.Model):
 CACHE_KEY = "leadflow:excluded-needs"
 
 
+LOCAL_TTL = 10.0
+_local: dict = {"at": -LOCAL_TTL, "phrases": []}
+
+
 def excluded_phrases() -> list[str]:
-    """The active exclusion phrases, cached (cleared whenever one is saved or deleted)."""
+    """The active exclusion phrases: from this process's memory for up to LOCAL_TTL seconds,
+    else from the shared cache, else from the table (both cleared on every save)."""
+    if time.monotonic() - _local["at"] < LOCAL_TTL:
+        return _local["phrases"]
     phrases = cache.get(CACHE_KEY)
     if phrases is None:
         phrases = list(ExcludedNeed.objects.filter(active=True).values_list("phrase", flat=True))
         cache.set(CACHE_KEY, phrases, 300)
+    _local.update(at=time.monotonic(), phrases=phrases)
     return phrases
 
 
 def _forget(**_kwargs) -> None:
+    _local["at"] = -LOCAL_TTL
     cache.delete(CACHE_KEY)
 
 

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import email_validator
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneNumberType, geocoder
@@ -38,13 +39,22 @@ _WIDE_ALNUM = {
 def fold_text(value: str, *, multiline: bool = False) -> str:
     """Trim and fold full-width characters. One-line fields (names, contacts) are NFKC-folded
     whole — （北京） becomes (北京); multi-line prose (needs, notes) keeps its Chinese
-    punctuation and line breaks, and only full-width letters, digits and spaces fold."""
-    if multiline:
-        value = _CONTROL.sub("", value.translate(_WIDE_ALNUM))
-        lines = [_SPACES.sub(" ", line).strip() for line in value.splitlines()]
-        return "\n".join(line for line in lines if line)
+    punctuation and line breaks, and only full-width letters, digits and spaces fold.
+    Cached: an import folds the same industry, date and need thousands of times."""
+    return _fold_prose(value) if multiline else _fold_line(value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _fold_line(value: str) -> str:
     value = _CONTROL.sub("", unicodedata.normalize("NFKC", value))
     return _SPACES.sub(" ", value).strip()
+
+
+@functools.lru_cache(maxsize=16_384)
+def _fold_prose(value: str) -> str:
+    value = _CONTROL.sub("", value.translate(_WIDE_ALNUM))
+    lines = [_SPACES.sub(" ", line).strip() for line in value.splitlines()]
+    return "\n".join(line for line in lines if line)
 
 
 def has_nul(value: str) -> bool:
@@ -61,6 +71,7 @@ _WRITTEN_DATE = re.compile(
 EXCEL_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 — Excel serials are wall-clock days
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_written_datetime(raw: str) -> tuple[datetime, bool] | None:
     """The ways people write a date (and maybe a time): 2023-10-28, 2023/10/28, 2023.10.28,
     2023年10月28日, 28-10-2023, 28/10/2023, each optionally with 14:30 or 14:30:05.
@@ -200,8 +211,25 @@ class InvalidEmail(ValueError):
     pass
 
 
+# The common case — a plain ASCII address with a real top-level domain — is checked by a
+# pattern; everything else goes through email-validator (a property test holds them equal).
+_PLAIN_EMAIL = re.compile(
+    r"(?=.{6,254}$)(?=[^@]{1,64}@)[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}",
+    re.IGNORECASE,
+)
+_SPECIAL_DOMAINS = tuple("." + d for d in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+
+
 def normalize_email(raw: str) -> str:
     text = fold_text(raw)
+    lowered = text.lower()
+    if (
+        _PLAIN_EMAIL.fullmatch(text)
+        and "--" not in lowered.partition("@")[2]  # punycode labels: the validator's job
+        and not ("." + lowered).endswith(_SPECIAL_DOMAINS)
+    ):
+        return lowered
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:

@@ -6,6 +6,7 @@ Structural problems are errors (the request is refused, nothing is written); dou
 content — a fake number, a bad email — is for screening, which keeps the lead.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -51,6 +52,7 @@ TEXT_LIMITS = {
     "customer_type": 20,
 }
 MULTILINE = {"need", "notes"}
+CUSTOMER_TYPES = frozenset(CustomerType.values)
 REQUIRED = ("channel", "company_name", "contact_name", "industry", "need")
 
 MESSAGES = {
@@ -128,7 +130,7 @@ def clean_submission(
     industry = _lookup_industry(text.get("industry", ""), errors)
     province = _lookup_province(text.get("province", ""), errors)
     customer_type = text.get("customer_type") or CustomerType.ENTERPRISE
-    if customer_type not in CustomerType.values:
+    if customer_type not in CUSTOMER_TYPES:
         errors.append(field_error("customer_type", "unknown_customer_type", value=customer_type))
 
     phone = None
@@ -236,10 +238,21 @@ def clean_datetime(
 ) -> datetime | None:
     if value in (None, ""):
         return None
-    parsed = value if isinstance(value, datetime) else None
-    if parsed is None and isinstance(value, date):
-        parsed = datetime.combine(value, time(0, 0))
-    if parsed is None and isinstance(value, str) and not has_nul(value):
+    zone = timezone.get_current_timezone()
+    if isinstance(value, str):
+        parsed, code = _moment_of_text(value, now, zone)  # cached: a file repeats its dates
+    else:
+        parsed, code = _moment(value, now, zone)
+    if code:
+        params = {"value": str(value)[:40]} if code == "bad_datetime" else {}
+        errors.append(field_error(name, code, **params))
+    return None if code == "bad_datetime" else parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _moment_of_text(value: str, now: datetime, zone) -> tuple[datetime | None, str]:
+    parsed = None
+    if not has_nul(value):
         raw = fold_text(value)
         if (written := parse_written_datetime(raw)) is not None:
             parsed, _has_time = written  # a day alone is the start of that day
@@ -248,16 +261,23 @@ def clean_datetime(
                 parsed = parse_datetime(raw)
             except ValueError:
                 parsed = None
+    return _moment(parsed, now, zone)
+
+
+def _moment(value: Any, now: datetime, zone) -> tuple[datetime | None, str]:
+    """(the aware moment, "" or the code of what is wrong with it)."""
+    parsed = value if isinstance(value, datetime) else None
+    if parsed is None and isinstance(value, date):
+        parsed = datetime.combine(value, time(0, 0))
     if parsed is None:
-        errors.append(field_error(name, "bad_datetime", value=str(value)[:40]))
-        return None
+        return None, "bad_datetime"
     if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
+        parsed = timezone.make_aware(parsed, zone)
     if parsed > now + timedelta(minutes=5):
-        errors.append(field_error(name, "in_future"))
-    elif parsed.year < 2000:
-        errors.append(field_error(name, "too_old"))
-    return parsed
+        return parsed, "in_future"
+    if parsed.year < 2000:
+        return parsed, "too_old"
+    return parsed, ""
 
 
 def clean_date(value: Any, name: str, errors: list[FieldError]) -> date | None:

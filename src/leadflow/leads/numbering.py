@@ -40,3 +40,28 @@ def reserve_numbers(*, channel: Channel, day: date, count: int) -> list[str]:
         cursor.execute(sql, [root.pk, day, count, count])
         (last,) = cursor.fetchone()
     return [format_number(root.code, day, serial) for serial in range(last - count + 1, last + 1)]
+
+
+def reserve_many(counts: dict[tuple[Channel, date], int]) -> dict[tuple[int, date], int]:
+    """Serials for many channel-days in one statement: {(root channel, day): how many} →
+    {(root channel id, day): the last serial reserved}; the first is last − count + 1."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("numbers must be reserved inside the transaction that saves the leads")
+    if not counts:
+        return {}
+    table = connection.ops.quote_name(LeadNumberCounter._meta.db_table)
+    values = ", ".join(["(%s, %s, %s)"] * len(counts))
+    params = [p for (channel, day), n in counts.items() for p in (channel.pk, day, n)]
+    sql = (
+        f"INSERT INTO {table} (channel_id, day, last) VALUES {values} "
+        f"ON CONFLICT (channel_id, day) DO UPDATE SET last = {table}.last + excluded.last "
+        "RETURNING channel_id, day, last"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {(channel_id, _as_date(day)): last for channel_id, day, last in rows}
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
