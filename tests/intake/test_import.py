@@ -520,3 +520,48 @@ def test_r1_7_history_steps_follow_the_pipeline():
         ("", "unassigned"), ("unassigned", "assigned"), ("assigned", "contacting"),
         ("contacting", "invalid"),
     ]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_r1_7_an_interrupted_command_line_import_resumes(support, tmp_path, monkeypatch, capsys):
+    from django.core.management.base import CommandError
+
+    monkeypatch.setattr(importing, "BATCH", 2)
+    path = tmp_path / "名单.csv"
+    path.write_bytes(csv_bytes([row(客户名称=f"无锡第{i}机械有限公司") for i in range(5)]))
+    real = importing.Importer._commit_batch
+    calls = {"n": 0}
+
+    def interrupted(self, batch, *, done):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # Ctrl-C during the second batch
+        return real(self, batch, done=done)
+
+    monkeypatch.setattr(importing.Importer, "_commit_batch", interrupted)
+    with pytest.raises(CommandError, match="--resume"):
+        call_command("import", str(path), channel="G", user="support1")
+    job = ImportJob.objects.get()
+    assert (job.state, job.rows_done, Lead.objects.count()) == (ImportJob.State.FAILED, 2, 2)
+    monkeypatch.setattr(importing.Importer, "_commit_batch", real)
+    call_command("import", resume=job.pk)
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DONE and job.counts["created"] == 5
+    assert Lead.objects.count() == 5
+    assert "Resuming import" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_r1_5_r1_7_a_typo_apart_name_in_the_database_is_a_duplicate_in_an_import(support):
+    existing = submit(support, company_name="宁波恒远精密机械设备有限公司").lead
+    closed = submit(support, company_name="宁波恒远精密机械配件有限公司").lead
+    Lead.objects.filter(pk=closed.pk).update(status=Status.INVALID)
+    rows = [
+        row(客户名称="恒远精密机械没备有限公司"),  # one character off an open lead: a repeat
+        row(客户名称="恒远精密机械配仵有限公司"),  # one off a closed lead only: a new lead
+        row(客户名称="恒远精密机械2号有限公司"),  # differs in a number: never the same
+    ]
+    job = run(csv_bytes(rows), support)
+    assert (job.counts["duplicates"], job.counts["created"]) == (1, 2), job.counts
+    touch = LeadTouch.objects.get(source="import")
+    assert (touch.lead, touch.matched_on) == (existing, "company")

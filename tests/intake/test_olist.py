@@ -64,3 +64,48 @@ def test_r1_7_olist_leads_then_closed_deals_every_row_accounted_for(tmp_path):
     )  # fmt: skip
     assert ImportJob.objects.count() == again + 1
     assert Lead.objects.count() == 8000  # re-importing creates nothing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r1_7_olist_through_the_web_ui(client, settings):
+    """The same two files through upload → mapping (with the origin values translated) → run."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    call_command("loaddata", str(ROOT / "docs" / "olist" / "channels.json"), verbosity=0)
+    admin = make_user("admin1", Role.ADMIN)
+    client.force_login(admin)
+    spec = json.loads((ROOT / "docs/olist/leads-mapping.json").read_text())
+
+    def upload_and_map(path: Path, spec: dict) -> ImportJob:
+        client.post(
+            reverse("intake:imports"),
+            {"file": SimpleUploadedFile(path.name, path.read_bytes()), "channel": "OL"},
+        )
+        job = ImportJob.objects.latest("pk")
+        page = client.get(reverse("intake:import-mapping", args=[job.pk])).content.decode()
+        form = {f"col_{i}": spec["columns"].get(h, "") for i, h in enumerate(job.headers)}
+        form.update({f"default_{k}": v for k, v in spec["defaults"].items()})
+        form.update(mode=spec["mode"], match_on=spec["match_on"])
+        for flag in ("allow_no_contact", "create_missing_owners"):
+            if spec.get(flag):
+                form[flag] = "on"
+        for field, translations in spec["values"].items():
+            column = job.headers.index(next(h for h, f in spec["columns"].items() if f == field))
+            assert f'id="values-{column}"' in page  # the origin values are listed to translate
+            for k, raw in enumerate(translations):
+                form[f"raw_{column}_{k}"] = raw
+                form[f"map_{column}_{k}"] = translations[raw]
+        response = client.post(reverse("intake:import-mapping", args=[job.pk]), form)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        client.post(reverse("intake:import-start", args=[job.pk]))
+        job.refresh_from_db()
+        return job
+
+    leads = upload_and_map(LEADS, spec)
+    assert leads.counts["created"] == 8000, leads.counts
+    deals = upload_and_map(DEALS, json.loads((ROOT / "docs/olist/deals-mapping.json").read_text()))
+    assert deals.counts["updated"] == 842, deals.counts
+    assert Lead.objects.filter(status=Status.WON).count() == 842
+    assert Lead.objects.filter(channel__code="OLOS").count() == 2296

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from leadflow.leads.models import OPEN_STATUSES, CustomerType, Lead
 
@@ -40,6 +40,13 @@ class Match:
 
 def block_of(key: str) -> str:
     return key[:2]
+
+
+def length_window(n: int) -> tuple[int, int]:
+    """The key lengths that can be within FUZZY_THRESHOLD of a key of length n: rapidfuzz's
+    ratio is 200·matches / (len a + len b), and matches ≤ the shorter length."""
+    rest = 200 - FUZZY_THRESHOLD
+    return -(-FUZZY_THRESHOLD * n // rest), rest * n // FUZZY_THRESHOLD
 
 
 def find_duplicate(
@@ -164,11 +171,11 @@ def _candidates(phone: str, email: str, key: str, exclude_pk: int | None) -> lis
     if not terms:
         return []
     exact = " OR ".join(terms)
-    where, where_params = (
-        (f"({exact} OR company_block = %s)", [*params, block_of(key)])
-        if key
-        else (f"({exact})", list(params))
-    )
+    if key:
+        where = f"({exact} OR (company_block = %s AND LENGTH(company_key) BETWEEN %s AND %s))"
+        where_params = [*params, block_of(key), *length_window(len(key))]
+    else:
+        where, where_params = f"({exact})", list(params)
     if exclude_pk:
         where += " AND id <> %s"
         where_params.append(exclude_pk)
@@ -184,13 +191,13 @@ def _candidates(phone: str, email: str, key: str, exclude_pk: int | None) -> lis
 
 
 def candidates_for_batch(phones: set[str], emails: set[str], keys: set[str]) -> list[tuple]:
-    """Every lead a batch of intakes could repeat, in `pick`'s row shape, most recent first:
-    exact phone / email / key matches of any status, and the open leads in the keys'
-    blocks (the fuzzy name step only ever matches open leads)."""
+    """The leads a batch of intakes could repeat, in `pick`'s row shape: exact phone /
+    email / key matches of any status, and the open leads whose names are near-identical
+    (`near_identical`) to a key of the batch. The fuzzy step reads only ids and keys of the
+    blocks (in their length windows) and fetches whole rows for the few that match."""
     table = Lead._meta.db_table
     columns = "id, status, phone_e164, email, company_key, customer_type, acquired_at"
     found: dict[int, tuple] = {}
-    open_ = sorted(OPEN_STATUSES)
     chunk = 500
     with connection.cursor() as cursor:
         for column, values in (("phone_e164", phones), ("email", emails), ("company_key", keys)):
@@ -200,18 +207,49 @@ def candidates_for_batch(phones: set[str], emails: set[str], keys: set[str]) -> 
                 marks = ", ".join(["%s"] * len(part))
                 cursor.execute(f"SELECT {columns} FROM {table} WHERE {column} IN ({marks})", part)
                 found.update((row[0], row) for row in cursor.fetchall())
-        blocks = sorted({block_of(k) for k in keys if k})
-        status_marks = ", ".join(["%s"] * len(open_))
-        for start in range(0, len(blocks), chunk):
-            part = blocks[start : start + chunk]
+        matched = _fuzzy_ids(cursor, table, {k for k in keys if k}) - found.keys()
+        ids = sorted(matched)
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
             marks = ", ".join(["%s"] * len(part))
-            cursor.execute(
-                f"SELECT {columns} FROM {table} WHERE company_block IN ({marks}) "
-                f"AND status IN ({status_marks})",
-                [*part, *open_],
-            )
+            cursor.execute(f"SELECT {columns} FROM {table} WHERE id IN ({marks})", part)
             found.update((row[0], row) for row in cursor.fetchall())
-    return sorted(found.values(), key=recency, reverse=True)
+    return list(found.values())
+
+
+def _fuzzy_ids(cursor, table: str, keys: set[str]) -> set[int]:
+    windows: dict[str, tuple[int, int]] = {}
+    for key in keys:
+        lo, hi = length_window(len(key))
+        was = windows.get(block_of(key), (lo, hi))
+        windows[block_of(key)] = (min(lo, was[0]), max(hi, was[1]))
+    by_block: dict[str, tuple[list[int], list[str]]] = {}
+    blocks = sorted(windows.items())
+    for start in range(0, len(blocks), 200):
+        part = blocks[start : start + 200]
+        terms = " OR ".join(
+            ["(company_block = %s AND LENGTH(company_key) BETWEEN %s AND %s)"] * len(part)
+        )
+        # the status is checked here, not in SQL: with it there SQLite's planner reads the
+        # status index (every open lead) instead of the block index
+        cursor.execute(
+            f"SELECT id, status, company_key, customer_type FROM {table} WHERE {terms}",
+            [v for block, (lo, hi) in part for v in (block, lo, hi)],
+        )
+        for pk, status, key, kind in cursor.fetchall():
+            if status in OPEN_STATUSES and kind != CustomerType.INDIVIDUAL:
+                ids, block_keys = by_block.setdefault(block_of(key), ([], []))
+                ids.append(pk)
+                block_keys.append(key)
+    matched = set()
+    for key in keys:
+        ids, block_keys = by_block.get(block_of(key), ((), ()))
+        for other, _score, i in process.extract(
+            key, block_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD, limit=None
+        ):
+            if near_identical(key, other):
+                matched.add(ids[i])
+    return matched
 
 
 def recency(row: tuple) -> tuple[datetime, int]:

@@ -186,25 +186,76 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
         job.mode, job.match_on = form.cleaned_data["mode"], form.cleaned_data["match_on"]
         job.create_missing_owners = form.cleaned_data["create_missing_owners"]
         job.allow_no_contact = form.cleaned_data["allow_no_contact"]
+        job.values = _posted_values(request.POST, job)
         job.state, job.dry_run = ImportJob.State.READY, {}
         job.save()
         if form.cleaned_data["save_as"]:
             save_mapping(job, form.cleaned_data["save_as"])
         return redirect("intake:import-preview", job.pk)
-    samples = _samples(job)
+    table = table_of(ImportJob.objects.get(pk=job.pk))
+    samples = [[cell_text(c) or "" for c in cells] for _n, cells in table.rows[:3]]
     rows = [(form[f"col_{i}"], [s[i] for s in samples]) for i in range(len(job.headers))]
     defaults = [form[f"default_{name}"] for name in DEFAULTABLE]
-    return render(
-        request,
-        "intake/import_mapping.html",
-        {"job": job, "form": form, "rows": rows, "defaults": defaults, "active": "imports"},
-        status=400 if request.method == "POST" else 200,
-    )
+    context = {
+        "job": job,
+        "form": form,
+        "rows": rows,
+        "defaults": defaults,
+        "value_maps": _value_maps(job, table),
+        "active": "imports",
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "intake/import_mapping.html", context, status=status)
 
 
-def _samples(job: ImportJob) -> list[list[str]]:
-    full = ImportJob.objects.get(pk=job.pk)
-    return [[cell_text(c) or "" for c in cells] for _n, cells in table_of(full).rows[:3]]
+# Columns whose values name something in LeadFlow; a source system's own words for them
+# (origin 'organic_search', stage 'Closed Won', owner 'u123') are translated value by value.
+TRANSLATED = ("channel", "industry", "status", "grade", "customer_type", "province", "owner")
+MAX_DISTINCT = 60
+
+
+def _value_maps(job: ImportJob, table) -> list[dict]:
+    """For each mapped column of a TRANSLATED field: its distinct values (up to MAX_DISTINCT)
+    with their current translation, for the mapping page."""
+    position = {h: i for i, h in enumerate(job.headers)}
+    result = []
+    for header, name in job.columns.items():
+        if name not in TRANSLATED or header not in position:
+            continue
+        i = position[header]
+        seen: dict[str, None] = {}
+        for _n, cells in table.rows:
+            text = cell_text(cells[i])
+            if text:
+                seen.setdefault(text, None)
+                if len(seen) >= MAX_DISTINCT:
+                    break
+        saved = job.values.get(name, {})
+        result.append(
+            {
+                "index": i,
+                "header": header,
+                "label": next(str(f.label) for f in FIELDS if f.name == name),
+                "values": [(k, raw, saved.get(raw, "")) for k, raw in enumerate(seen)],
+            }
+        )
+    return result
+
+
+def _posted_values(post, job: ImportJob) -> dict[str, dict[str, str]]:
+    """The value translations on the form: map_<column>_<k> = LeadFlow value for the file
+    value in raw_<column>_<k>; kept for the fields still mapped, left out when empty."""
+    by_column = {i: job.columns.get(h) for i, h in enumerate(job.headers)}
+    values: dict[str, dict[str, str]] = {}
+    for key, raw in post.items():
+        if not key.startswith("raw_"):
+            continue
+        _prefix, column, k = key.split("_", 2)
+        name = by_column.get(int(column)) if column.isdigit() else None
+        target = post.get(f"map_{column}_{k}", "").strip()[:100]
+        if name in TRANSLATED and target and target != raw:
+            values.setdefault(name, {})[raw[:200]] = target
+    return values
 
 
 @login_required

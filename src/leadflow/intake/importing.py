@@ -238,9 +238,11 @@ class Importer:
         self.issues: list[tuple] = []
         self._owners: dict[str, Any] = {}
         # leads created earlier in this run, for the duplicate check within the file
-        self._fresh: dict[int, Lead] = {}
+        # leads made earlier in this file: the Lead while its batch is open, then only
+        # (id, number, status) — a 100,000-row file must not keep 100,000 model instances
+        self._fresh: dict[int, Lead | tuple[int, str, str]] = {}
         self._template: dict | None = None
-        self._index = _CandidateIndex()  # the database's candidates so far, and the new leads
+        self._fresh_index = _CandidateIndex()
         self._seen_fingerprints: set[str] = set()
         self._seen_keys: dict[str, int] = {}
 
@@ -415,11 +417,13 @@ class Importer:
             {sub.email for _r, sub, _h, _k in fresh_creates},
             {key for _r, _s, _h, key in fresh_creates},
         )
-        index = self._index
+        found_in_db = _CandidateIndex()  # this batch's candidates in the database
         for row in rows:
-            index.add(row)
+            found_in_db.add(row)
+        fresh = self._fresh_index  # the leads made earlier in this file
         leads: list[Lead] = []
         touches: list[tuple] = []  # (lead, channel id, matched on, submitted)
+        made: list[tuple[int, Lead]] = []
         prints_made: list[tuple[str, Lead]] = []
         for row, sub, history, key in fresh_creates:
             external_id = str(row.data.get("external_id", "")).strip()
@@ -430,7 +434,7 @@ class Importer:
                 continue
             phone = _usable_phone(sub)
             found = pick(
-                index.relevant(phone, sub.email, key, sub.customer_type),
+                _relevant((found_in_db, fresh), phone, sub.email, key, sub.customer_type),
                 phone_e164=phone,
                 email=sub.email,
                 company_key=key,
@@ -455,9 +459,12 @@ class Importer:
             self._count(row, "screened_out" if lead.status == Status.SCREENED_OUT else "created")
             fresh_id = -(len(self._fresh) + 1)
             self._fresh[fresh_id] = lead
-            index.add(_row_of(fresh_id, lead))
+            made.append((fresh_id, lead))
+            fresh.add(_row_of(fresh_id, lead))
         if self.write:
             self._save(leads, touches, prints_made)
+            for fresh_id, lead in made:
+                self._fresh[fresh_id] = (lead.pk, lead.number, lead.status)
 
     def _new_lead(self) -> Lead:
         """A blank Lead, copied from a template: Model.__init__ costs more than the rest of
@@ -487,7 +494,9 @@ class Importer:
             return None
         pk, on, is_open = found
         lead = self._fresh.get(pk)
-        if lead is None:
+        if isinstance(lead, tuple):
+            lead = Lead(id=lead[0], number=lead[1], status=lead[2])
+        elif lead is None:
             lead = Lead.objects.only("id", "number", "status").get(pk=pk)
         return _Match(lead, on, is_open)
 
@@ -730,8 +739,8 @@ def _row_of(pk: int, lead: Lead) -> tuple:
 
 
 class _CandidateIndex:
-    """The batch's candidate rows by phone, email, key and block, so each row looks only at
-    the few that concern it (what `dedup._candidates` asks the database for one intake)."""
+    """Candidate rows by phone, email, key and block, so each row looks only at the few that
+    concern it (what `dedup._candidates` asks the database for one intake)."""
 
     def __init__(self) -> None:
         self.known: set[int] = set()
@@ -756,7 +765,7 @@ class _CandidateIndex:
                 self.by_block[block_of(key)].append(row)
                 self.block_keys[block_of(key)].append(key)
 
-    def relevant(self, phone: str, email: str, key: str, customer_type: str) -> list[tuple]:
+    def relevant(self, phone: str, email: str, key: str, customer_type: str) -> dict[int, tuple]:
         found: dict[int, tuple] = {}
         for row in self.by_phone.get(phone, ()) if phone else ():
             found[row[0]] = row
@@ -777,7 +786,15 @@ class _CandidateIndex:
                     row = self.by_block[block][i]
                     if row[0] not in found and near_identical(key, row[4]):
                         found[row[0]] = row
-        return sorted(found.values(), key=recency, reverse=True)
+        return found
+
+
+def _relevant(indexes, phone: str, email: str, key: str, customer_type: str) -> list[tuple]:
+    """The candidates that concern one row, most recent first, as `dedup.pick` expects."""
+    found: dict[int, tuple] = {}
+    for index in indexes:
+        found.update(index.relevant(phone, email, key, customer_type))
+    return sorted(found.values(), key=recency, reverse=True)
 
 
 def history_steps(start: str, lead: Lead, history: History, job_id: int) -> list[tuple]:

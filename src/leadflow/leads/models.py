@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Region, Team
@@ -276,7 +277,10 @@ class Lead(models.Model):
             models.Index(fields=["phone_e164"], name="lead_phone_idx"),
             models.Index(fields=["email"], name="lead_email_idx"),
             models.Index(fields=["company_key"], name="lead_company_key_idx"),
-            models.Index(fields=["company_block"], name="lead_company_block_idx"),
+            # the fuzzy name step reads a block's keys of a plausible length (dedup.py)
+            models.Index(
+                F("company_block"), Length("company_key"), name="lead_company_block_len_idx"
+            ),
             models.Index(fields=["status", "-acquired_at"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["team", "status"]),

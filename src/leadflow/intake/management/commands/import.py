@@ -20,8 +20,11 @@ class Command(BaseCommand):
     help = "Import leads from an .xlsx, .xls or .csv file (R1.7)."
 
     def add_arguments(self, parser):
-        parser.add_argument("file")
-        parser.add_argument("--channel", required=True, help="channel code for new leads")
+        parser.add_argument("file", nargs="?")
+        parser.add_argument("--channel", help="channel code for new leads (required with FILE)")
+        parser.add_argument(
+            "--resume", type=int, metavar="ID", help="continue an interrupted import"
+        )
         parser.add_argument(
             "--mapping", help="a mapping saved for the channel, or a JSON file (docs/import.md)"
         )
@@ -33,6 +36,18 @@ class Command(BaseCommand):
         parser.add_argument("--save-mapping", metavar="NAME", help="save the mapping used")
 
     def handle(self, *args, **opts):
+        if opts["resume"]:
+            job = ImportJob.objects.filter(pk=opts["resume"]).first()
+            if job is None:
+                raise CommandError(f"No import #{opts['resume']}")
+            if job.state == ImportJob.State.DONE:
+                raise CommandError(f"Import #{job.pk} is done already")
+            ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.QUEUED)
+            self.stdout.write(f"Resuming import #{job.pk} at row {job.rows_done + 1}")
+            self._run(job, opts)
+            return
+        if not opts["file"] or not opts["channel"]:
+            raise CommandError("Give FILE and --channel CODE (or --resume ID)")
         path = Path(opts["file"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
@@ -60,8 +75,20 @@ class Command(BaseCommand):
             return
         job.state = ImportJob.State.READY
         job.save(update_fields=["state"])
+        self._run(job, opts)
+
+    def _run(self, job: ImportJob, opts) -> None:
         bar = _ProgressBar(job.total_rows, self.stderr)
-        job = run_job(job, progress=bar.update)
+        try:
+            job = run_job(job, progress=bar.update)
+        except KeyboardInterrupt:
+            job.refresh_from_db()
+            message = f"interrupted after row {job.rows_done}"
+            ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.FAILED, error=message)
+            raise CommandError(
+                f"Import #{job.pk} {message}; what was committed is kept. "
+                f"Continue with: leadflow import --resume {job.pk}"
+            ) from None
         bar.done()
         self._counts("Result", job.counts)
         if job.counts.get("rejected"):
