@@ -855,10 +855,7 @@ def create_job(*, content: bytes, file_name: str, channel, by, now: datetime) ->
     )
     if saved is not None:
         job.mapping = saved
-        job.columns, job.defaults, job.values = saved.columns, saved.defaults, saved.values
-        job.mode, job.match_on = saved.mode, saved.match_on
-        job.create_missing_owners = saved.create_missing_owners
-        job.allow_no_contact = saved.allow_no_contact
+        job.take_settings(saved.settings())
     else:
         job.columns = suggest(table.headers)
         if "external_id" in job.columns.values() and "number" not in job.columns.values():
@@ -933,13 +930,7 @@ def save_mapping(job: ImportJob, name: str, *, now: datetime | None = None) -> I
         channel=job.channel,
         name=name[:60],
         defaults={
-            "columns": job.columns,
-            "defaults": job.defaults,
-            "values": job.values,
-            "mode": job.mode,
-            "match_on": job.match_on,
-            "create_missing_owners": job.create_missing_owners,
-            "allow_no_contact": job.allow_no_contact,
+            **job.settings(),
             "updated_at": now or timezone.now(),
             "updated_by": job.created_by,
         },

@@ -63,7 +63,43 @@ class MatchOn(models.TextChoices):
     EXTERNAL_ID = "external_id", _("外部编号")
 
 
-class ImportMapping(models.Model):
+class MappingSettings(models.Model):
+    """How a file's columns become lead fields; a saved mapping and each job hold one."""
+
+    columns = models.JSONField(_("列对应"), default=dict)
+    defaults = models.JSONField(_("固定值"), default=dict, blank=True)
+    values = models.JSONField(_("取值对应"), default=dict, blank=True)
+    mode = models.CharField(_("方式"), max_length=10, choices=ImportMode, default=ImportMode.CREATE)
+    match_on = models.CharField(
+        _("更新依据"), max_length=12, choices=MatchOn, default=MatchOn.NUMBER
+    )
+    create_missing_owners = models.BooleanField(_("创建缺失的历史负责人"), default=False)
+    allow_no_contact = models.BooleanField(_("允许无联系方式（匿名化的历史数据）"), default=False)
+
+    SETTINGS = (
+        "columns",
+        "defaults",
+        "values",
+        "mode",
+        "match_on",
+        "create_missing_owners",
+        "allow_no_contact",
+    )
+
+    class Meta:
+        abstract = True
+
+    def settings(self) -> dict:
+        return {name: getattr(self, name) for name in self.SETTINGS}
+
+    def take_settings(self, spec: dict) -> None:
+        """Copy the settings in `spec` (a saved mapping's, or a mapping file's) onto this."""
+        for name in self.SETTINGS:
+            if name in spec:
+                setattr(self, name, spec[name])
+
+
+class ImportMapping(MappingSettings):
     """A confirmed column mapping, saved per channel and offered again next time (R1.7).
 
     `columns` maps a file header to a LeadFlow field; `defaults` gives a field one value for
@@ -74,15 +110,6 @@ class ImportMapping(models.Model):
         "leads.Channel", on_delete=models.CASCADE, related_name="import_mappings"
     )
     name = models.CharField(_("名称"), max_length=60)
-    columns = models.JSONField(_("列对应"), default=dict)
-    defaults = models.JSONField(_("固定值"), default=dict, blank=True)
-    values = models.JSONField(_("取值对应"), default=dict, blank=True)
-    mode = models.CharField(_("方式"), max_length=10, choices=ImportMode, default=ImportMode.CREATE)
-    match_on = models.CharField(
-        _("更新依据"), max_length=12, choices=MatchOn, default=MatchOn.NUMBER
-    )
-    create_missing_owners = models.BooleanField(_("创建缺失的历史负责人"), default=False)
-    allow_no_contact = models.BooleanField(_("允许无联系方式（匿名化的历史数据）"), default=False)
     updated_at = models.DateTimeField(_("更新时间"))
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -100,7 +127,7 @@ class ImportMapping(models.Model):
         return f"{self.channel} · {self.name}"
 
 
-class ImportJob(models.Model):
+class ImportJob(MappingSettings):
     """One uploaded file on its way in: mapping, dry run, the run itself and its outcome.
 
     The run goes in batches; each batch commits its leads, its rejected rows and the new
@@ -125,15 +152,6 @@ class ImportJob(models.Model):
     mapping = models.ForeignKey(
         ImportMapping, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    columns = models.JSONField(_("列对应"), default=dict)
-    defaults = models.JSONField(_("固定值"), default=dict, blank=True)
-    values = models.JSONField(_("取值对应"), default=dict, blank=True)
-    mode = models.CharField(_("方式"), max_length=10, choices=ImportMode, default=ImportMode.CREATE)
-    match_on = models.CharField(
-        _("更新依据"), max_length=12, choices=MatchOn, default=MatchOn.NUMBER
-    )
-    create_missing_owners = models.BooleanField(_("创建缺失的历史负责人"), default=False)
-    allow_no_contact = models.BooleanField(_("允许无联系方式（匿名化的历史数据）"), default=False)
     state = models.CharField(_("状态"), max_length=10, choices=State, default=State.UPLOADED)
     dry_run = models.JSONField(_("试运行结果"), default=dict, blank=True)
     counts = models.JSONField(_("结果"), default=dict, blank=True)

@@ -117,22 +117,18 @@ class Command(BaseCommand):
                 spec = json.loads(Path(name).read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise CommandError(f"Cannot read the mapping {name}: {exc}") from exc
-            job.columns = spec.get("columns", {})
-            job.defaults = spec.get("defaults", {})
-            job.values = spec.get("values", {})
-            job.mode = spec.get("mode", job.mode)
-            job.match_on = spec.get("match_on", job.match_on)
-            job.create_missing_owners = spec.get("create_missing_owners", False)
-            job.allow_no_contact = spec.get("allow_no_contact", False)
+            shapes = {"columns": dict, "defaults": dict, "values": dict}
+            if not isinstance(spec, dict) or any(
+                not isinstance(spec.get(key, {}), kind) for key, kind in shapes.items()
+            ):
+                raise CommandError(f"{name}: columns, defaults and values must be JSON objects")
+            job.take_settings(spec)
         elif name:
             saved = job.channel.import_mappings.filter(name=name).first()
             if saved is None:
                 raise CommandError(f"No mapping named {name!r} for channel {job.channel.code}")
             job.mapping = saved
-            job.columns, job.defaults, job.values = saved.columns, saved.defaults, saved.values
-            job.mode, job.match_on = saved.mode, saved.match_on
-            job.create_missing_owners = saved.create_missing_owners
-            job.allow_no_contact = saved.allow_no_contact
+            job.take_settings(saved.settings())
         missing = set(job.columns) - set(job.headers)
         if missing:
             raise CommandError(f"Columns not in the file: {', '.join(sorted(missing))}")
