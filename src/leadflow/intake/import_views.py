@@ -4,6 +4,7 @@ background with a progress bar → result, with the rejected rows as a workbook.
 import io
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -164,8 +165,6 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 
 def _read_upload(upload) -> bytes:
-    from django.conf import settings
-
     if upload.size > settings.IMPORT_MAX_BYTES:
         raise FileRejected(
             "too_large",
