@@ -565,3 +565,22 @@ def test_r1_5_r1_7_a_typo_apart_name_in_the_database_is_a_duplicate_in_an_import
     assert (job.counts["duplicates"], job.counts["created"]) == (1, 2), job.counts
     touch = LeadTouch.objects.get(source="import")
     assert (touch.lead, touch.matched_on) == (existing, "company")
+
+
+@pytest.mark.django_db
+def test_r1_7_a_history_update_keeps_what_the_file_does_not_say(support):
+    rep = make_user("rep3", Role.REP)
+    lead = submit(support).lead
+    contacted = timezone.now() - timedelta(days=3)
+    Lead.objects.filter(pk=lead.pk).update(
+        status=Status.CONTACTING, owner=rep, first_contact_at=contacted, grade="B"
+    )
+    headers = ["线索编号", "成交时间", "成交金额"]
+    job = run(csv_bytes([[lead.number, "2026-11-01", "88000"]], headers), support,
+              mode="update", match_on="number")  # fmt: skip
+    assert job.counts["updated"] == 1, list(job.issues.values("message"))
+    lead.refresh_from_db()
+    assert (lead.status, lead.owner, lead.grade) == (Status.WON, rep, "B")
+    assert lead.first_contact_at == contacted and lead.won_amount == Decimal("88000")
+    moves = list(lead.stage_changes.order_by("pk").values_list("from_status", "to_status"))
+    assert moves[-1] == ("evaluating", "won") and ("contacting", "qualified") in moves

@@ -84,6 +84,20 @@ log = logging.getLogger("leadflow.import")
 
 BATCH = 1000
 STAGE_CHANGE_COLUMNS = ["lead_id", "from_status", "to_status", "at", "by_id", "reason", "evidence"]
+KEPT_UNLESS_GIVEN = (
+    "verified_by_id",
+    "verified_at",
+    "owner_id",
+    "team_id",
+    "grade",
+    "grade_rule",
+    "grade_reason",
+    "first_contact_at",
+    "last_contact_at",
+    "won_at",
+    "won_amount",
+    "invalid_reason",
+)
 ISSUE_COLUMNS = ["job_id", "row", "column", "field", "code", "message", "cells"]
 OUTCOMES = ("created", "screened_out", "duplicates", "updated", "unchanged", "rejected")
 
@@ -656,21 +670,20 @@ class Importer:
                     **{"from": Status(start).label, "to": Status(history.status).label},
                 )
             ) from None
-        keep_verified = (lead.verified_by_id, lead.verified_at)
+        # what the file does not say stays as it was (raw values: `before` is JSON-ready)
+        kept = {name: getattr(lead, name) for name in KEPT_UNLESS_GIVEN}
         self._apply_history(lead, history)
-        if keep_verified[1]:
-            lead.verified_by_id, lead.verified_at = keep_verified
+        if kept["verified_at"]:
+            lead.verified_by_id, lead.verified_at = kept["verified_by_id"], kept["verified_at"]
         if history.owner is None:
-            lead.owner_id, lead.team_id = before["owner"], before["team"]
+            lead.owner_id, lead.team_id = kept["owner_id"], kept["team_id"]
         if not history.grade:
-            lead.grade, lead.grade_rule = before["grade"], before["grade_rule"]
-            lead.grade_reason = before["grade_reason"]
-        for name in ("first_contact_at", "won_at", "won_amount"):
+            lead.grade, lead.grade_rule = kept["grade"], kept["grade_rule"]
+            lead.grade_reason = kept["grade_reason"]
+        for name in ("first_contact_at", "last_contact_at", "won_at", "won_amount"):
             if getattr(lead, name) is None:
-                setattr(lead, name, before[name])
-        lead.last_contact_at = lead.last_contact_at or before["last_contact_at"]
-        if not lead.invalid_reason:
-            lead.invalid_reason = before["invalid_reason"]
+                setattr(lead, name, kept[name])
+        lead.invalid_reason = lead.invalid_reason or kept["invalid_reason"]
         changes = record_changes(
             instance=lead, before=before, by=self.by, at=self.now, reason=f"import #{self.job.pk}"
         )
