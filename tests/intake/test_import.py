@@ -584,3 +584,25 @@ def test_r1_7_a_history_update_keeps_what_the_file_does_not_say(support):
     assert lead.first_contact_at == contacted and lead.won_amount == Decimal("88000")
     moves = list(lead.stage_changes.order_by("pk").values_list("from_status", "to_status"))
     assert moves[-1] == ("evaluating", "won") and ("contacting", "qualified") in moves
+
+
+@pytest.mark.django_db
+def test_r1_7_the_sweeper_queues_a_stalled_import_again_once(support):
+    from django_tasks_db.models import DBTaskResult
+
+    from leadflow.intake.tasks import STALLED_AFTER, resume_stalled_imports
+
+    job = create_job(
+        content=csv_bytes([row()]), file_name="a.csv", channel=Channel.objects.get(code="G"),
+        by=support, now=timezone.now(),
+    )  # fmt: skip
+    now = timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.RUNNING, heartbeat_at=now - STALLED_AFTER - timedelta(seconds=1)
+    )
+    assert resume_stalled_imports(now) == 1
+    assert resume_stalled_imports(now) == 0  # claimed: a second sweeper does nothing
+    task = DBTaskResult.objects.get()
+    assert task.task_path.endswith("run_import") and task.args_kwargs["args"] == [job.pk]
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.DONE)
+    assert resume_stalled_imports(now + STALLED_AFTER * 2) == 0
