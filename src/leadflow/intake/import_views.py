@@ -20,9 +20,17 @@ from leadflow.leads import catalog
 from leadflow.leads.models import Channel, CustomerType, Industry
 from leadflow.leads.queries import LeadFilter
 
-from .columns import FIELDS
+from .columns import BY_NAME, FIELDS
 from .exporting import export_csv, export_xlsx
-from .importing import OUTCOMES, create_job, preview, save_mapping, table_of
+from .importing import (
+    OUTCOMES,
+    TRANSLATED,
+    create_job,
+    preview,
+    save_mapping,
+    table_of,
+    value_maps,
+)
 from .models import ImportJob, ImportMode, MatchOn
 from .reports import write_error_workbook
 from .tabular import FileRejected, cell_text
@@ -79,7 +87,7 @@ class MappingForm(forms.Form):
                 initial=job.columns.get(header, ""),
             )
         for name in DEFAULTABLE:
-            label = next(str(f.label) for f in FIELDS if f.name == name)
+            label = str(BY_NAME[name].label)
             initial = job.defaults.get(name, "")
             if name in ("industry", "customer_type"):
                 options = (
@@ -104,7 +112,7 @@ class MappingForm(forms.Form):
         chosen = [data.get(f"col_{i}") for i in range(len(self.headers))]
         picked = [c for c in chosen if c]
         for name in {c for c in picked if picked.count(c) > 1}:
-            label = next(str(f.label) for f in FIELDS if f.name == name)
+            label = str(BY_NAME[name].label)
             self.add_error(
                 None, _("“%(field)s”对应了多列，每个字段只能对应一列") % {"field": label}
             )
@@ -200,45 +208,11 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "rows": rows,
         "defaults": defaults,
-        "value_maps": _value_maps(job, table),
+        "value_maps": value_maps(job, table),
         "active": "imports",
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "intake/import_mapping.html", context, status=status)
-
-
-# Columns whose values name something in LeadFlow; a source system's own words for them
-# (origin 'organic_search', stage 'Closed Won', owner 'u123') are translated value by value.
-TRANSLATED = ("channel", "industry", "status", "grade", "customer_type", "province", "owner")
-MAX_DISTINCT = 60
-
-
-def _value_maps(job: ImportJob, table) -> list[dict]:
-    """For each mapped column of a TRANSLATED field: its distinct values (up to MAX_DISTINCT)
-    with their current translation, for the mapping page."""
-    position = {h: i for i, h in enumerate(job.headers)}
-    result = []
-    for header, name in job.columns.items():
-        if name not in TRANSLATED or header not in position:
-            continue
-        i = position[header]
-        seen: dict[str, None] = {}
-        for _n, cells in table.rows:
-            text = cell_text(cells[i])
-            if text:
-                seen.setdefault(text, None)
-                if len(seen) >= MAX_DISTINCT:
-                    break
-        saved = job.values.get(name, {})
-        result.append(
-            {
-                "index": i,
-                "header": header,
-                "label": next(str(f.label) for f in FIELDS if f.name == name),
-                "values": [(k, raw, saved.get(raw, "")) for k, raw in enumerate(seen)],
-            }
-        )
-    return result
 
 
 def _posted_values(post, job: ImportJob) -> dict[str, dict[str, str]]:

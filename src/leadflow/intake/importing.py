@@ -48,7 +48,7 @@ from leadflow.leads.numbering import format_number, reserve_many
 from leadflow.leads.pipeline import path
 from leadflow.leads.queries import visible_leads
 
-from .columns import BY_NAME, HISTORY, KEYS
+from .columns import BY_NAME, HISTORY, KEYS, suggest
 from .dedup import (
     FUZZY_THRESHOLD,
     block_of,
@@ -850,8 +850,6 @@ def history_steps(start: str, lead: Lead, history: History, job_id: int) -> list
 def create_job(*, content: bytes, file_name: str, channel, by, now: datetime) -> ImportJob:
     """Read the file once (refusing what cannot be read) and keep it with a suggested
     mapping — the channel's saved mapping when one fits the headers."""
-    from .columns import suggest
-
     table = read_table(content, file_name)
     saved = _saved_mapping(channel, table.headers)
     job = ImportJob(
@@ -987,5 +985,39 @@ def preview(job: ImportJob, *, now: datetime) -> list[PreviewRow]:
                 outcome=importer.outcomes.get(number, ""),
                 problems=by_cell.get((number, ""), []),
             )
+        )
+    return result
+
+
+# Columns whose values name something in LeadFlow; a source system's own words for them
+# (origin 'organic_search', stage 'Closed Won', owner 'u123') are translated value by value.
+TRANSLATED = ("channel", "industry", "status", "grade", "customer_type", "province", "owner")
+MAX_DISTINCT = 60
+
+
+def value_maps(job: ImportJob, table) -> list[dict]:
+    """For each mapped column of a TRANSLATED field: its distinct values (up to MAX_DISTINCT)
+    with their current translation, for the mapping page."""
+    position = {h: i for i, h in enumerate(job.headers)}
+    result = []
+    for header, name in job.columns.items():
+        if name not in TRANSLATED or header not in position:
+            continue
+        i = position[header]
+        seen: dict[str, None] = {}
+        for _n, cells in table.rows:
+            text = cell_text(cells[i])
+            if text:
+                seen.setdefault(text, None)
+                if len(seen) >= MAX_DISTINCT:
+                    break
+        saved = job.values.get(name, {})
+        result.append(
+            {
+                "index": i,
+                "header": header,
+                "label": str(BY_NAME[name].label),
+                "values": [(k, raw, saved.get(raw, "")) for k, raw in enumerate(seen)],
+            }
         )
     return result
