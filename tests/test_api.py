@@ -161,7 +161,7 @@ def test_r1_8_verification_through_the_api(client, token, db):
     approved = client.post(
         f"/api/v1/leads/{number}/approve", headers=auth, content_type="application/json"
     )
-    assert approved.status_code == 200 and approved.json()["status"] == "unassigned"
+    assert approved.status_code == 200 and approved.json()["status"] == "assigned"  # R2.2: at once
 
 
 def test_list_filters_and_pagination(client, token):

@@ -15,10 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadflow.accounts.models import RepProfile, Role, Team, User
+from leadflow.assignment.pool import note_contact, return_due, return_to_pool
+from leadflow.assignment.services import accept, decline, expire_due
 from leadflow.intake.services import approve_lead, return_lead, submit_lead
 from leadflow.leads.models import Channel, Industry, Lead, Status
 from leadflow.leads.pipeline import Evidence
 from leadflow.leads.services import move_lead
+from leadflow.notifications.models import Notification
 
 PASSWORD = "leadflow"
 
@@ -159,6 +162,7 @@ MOBILE_PREFIXES = [
     "187",
 ]
 INVALID_REASONS = ["需求不符", "无法联系", "预算不足", "已选择其他供应商", "重复线索"]
+DECLINE_REASONS = ["区域冲突，客户在外省", "本周工作量已满", "与现有客户存在利益冲突"]
 RETURN_REASONS = [
     "手机号与联系人不符，请核实",
     "客户名称不完整，请补全工商全称",
@@ -179,7 +183,20 @@ def build(*, leads: int = 2000, now: datetime | None = None, seed: int = 2026) -
     with transaction.atomic():
         people = _people()
         made = _leads(rng, people, leads, now)
+        _settle(now)
     return made
+
+
+def _settle(now: datetime) -> None:
+    """Bring the history up to `now` as the sweeper would (lapsed confirmations, neglected
+    leads to the pool), and keep the messages of that history from being sent out: they
+    stay in each user's in-app list, read unless from the last two days."""
+    expire_due(now)
+    return_due(now)
+    Notification.objects.exclude(state=Notification.State.SENT).update(
+        state=Notification.State.SENT, sent_at=now, next_attempt_at=None
+    )
+    Notification.objects.filter(created_at__lt=now - timedelta(days=2)).update(read_at=now)
 
 
 def logins() -> list[tuple[str, str, str]]:
@@ -222,7 +239,7 @@ def _people() -> People:
                 defaults={
                     "regions": [region],
                     "grades": ["A", "B", "C"][: 2 + n % 2],
-                    "capacity": 60,
+                    "capacity": 200,
                 },
             )
             profile.industries.set(industries[(index + n) % 3 :: 3])
@@ -290,46 +307,49 @@ def _leads(rng: random.Random, people: People, count: int, now: datetime) -> dic
 
 
 def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: datetime) -> None:
-    """Move a fresh lead along the pipeline as far as its age and luck allow."""
+    """Move a fresh lead along the pipeline as far as its age and luck allow, through the
+    same services the screens use: approval assigns it at once, the rep accepts (or
+    declines), follow-ups keep it out of the pool — or do not."""
     age_days = (now - t).days
 
-    def step(to, hours, **evidence):
+    def later(hours: float) -> datetime:
         nonlocal t
         t = t + timedelta(hours=hours)
         if t >= now:
             raise _Stop
-        move_lead(
-            lead=lead, to=to, by=lead.owner or people.support, at=t, evidence=Evidence(**evidence)
-        )
+        return t
+
+    def step(to, hours, **evidence):
+        move_lead(lead=lead, to=to, by=lead.owner, at=later(hours), evidence=Evidence(**evidence))
+        note_contact(lead, t)
 
     try:
         if lead.status == Status.PENDING_REVIEW:
             if age_days < 1 and rng.random() < 0.6:
                 return
-            t += timedelta(hours=rng.uniform(0.5, 8))
-            if t >= now:
-                return
+            later(rng.uniform(0.5, 8))
             if rng.random() < 0.04:
                 return_lead(lead=lead, by=people.support, now=t, reason=rng.choice(RETURN_REASONS))
                 return
-            approve_lead(lead=lead, by=people.support, now=t)
+            approve_lead(lead=lead, by=people.support, now=t)  # assigned at once (R2.2)
             lead.refresh_from_db()
-        if lead.status != Status.UNASSIGNED or (age_days < 2 and rng.random() < 0.5):
-            return
-        region = (
-            lead.region
-            if lead.region in people.reps_by_region
-            else rng.choice(list(people.reps_by_region))
-        )
-        rep = rng.choice(people.reps_by_region[region])
-        lead.owner, lead.team = rep, rep.team
-        lead.save(update_fields=["owner", "team"])
-        step(Status.ASSIGNED, rng.uniform(0.05, 2), reason="demo: 按区域分配")
-        if age_days < 2 and rng.random() < 0.4:
-            return
-        step(Status.CONTACTING, rng.uniform(0.2, 20))
-        lead.first_contact_at = t + timedelta(hours=rng.uniform(0.5, 30))
+        if lead.status != Status.ASSIGNED or (age_days < 1 and rng.random() < 0.5):
+            return  # nobody could take it, or still awaiting confirmation
+        if rng.random() < 0.05:
+            decline(
+                lead=lead,
+                rep=lead.owner,
+                now=later(rng.uniform(0.1, 1.8)),
+                reason=rng.choice(DECLINE_REASONS),
+            )
+            lead.refresh_from_db()
+            if lead.status != Status.ASSIGNED:
+                return
+        accept(lead=lead, rep=lead.owner, now=later(rng.uniform(0.05, 20)))
+        lead.refresh_from_db()
+        lead.first_contact_at = later(rng.uniform(0.5, 30))
         lead.save(update_fields=["first_contact_at"])
+        note_contact(lead, t)
         path = [
             (Status.QUALIFIED, 0.55),
             (Status.EVALUATING, 0.6),
@@ -346,9 +366,7 @@ def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: 
                     lead.invalid_reason = lead.stage_changes.last().reason
                     lead.save(update_fields=["invalid_reason"])
                 elif fate < 0.65 and age_days > 30:
-                    lead.owner = None
-                    lead.save(update_fields=["owner"])
-                    step(Status.POOL, 24 * 14, reason="demo: 超时未跟进，退回公海")
+                    return_to_pool(lead, now=later(24 * 14), by=None, reason="超时未跟进")
                 return
             if to == Status.WON:
                 amount = Decimal(rng.randrange(5, 120)) * 10000

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "leadflow.accounts",
     "leadflow.leads",
     "leadflow.intake",
+    "leadflow.notifications",
+    "leadflow.assignment",
     "leadflow.web",
 ]
 
@@ -146,6 +148,8 @@ if os.environ.get("EMAIL_HOST"):
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# Where users reach LeadFlow: the links in e-mails and robot messages start with it.
+LEADFLOW_BASE_URL = os.environ.get("LEADFLOW_BASE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "LeadFlow <leadflow@localhost>")
 
 # --- Language and time ----------------------------------------------------------------------

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("leadflow.web.urls")),
     path("", include("leadflow.leads.urls")),
     path("", include("leadflow.intake.urls")),
+    path("", include("leadflow.assignment.urls")),
+    path("", include("leadflow.notifications.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="web/login.html"),

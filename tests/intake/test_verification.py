@@ -36,14 +36,14 @@ def test_r1_8_new_leads_wait_in_the_support_queue(support, rep):
 
 def test_r1_8_approval_moves_the_lead_on_to_assignment(support, rep, now):
     lead = approve_lead(lead=submit(rep).lead, by=support, now=now)
-    assert lead.status == Status.UNASSIGNED
     assert (lead.verified_by, lead.verified_at) == (support, now)
-    change = StageChange.objects.filter(lead=lead).last()
-    assert (change.from_status, change.to_status, change.by) == (
-        Status.PENDING_REVIEW,
-        Status.UNASSIGNED,
-        support,
-    )
+    changes = list(StageChange.objects.filter(lead=lead).values_list("from_status", "to_status"))
+    assert changes[1:] == [
+        (Status.PENDING_REVIEW, Status.UNASSIGNED),
+        (Status.UNASSIGNED, Status.ASSIGNED),  # R2.2: assigned at once, the only rep
+    ]
+    assert StageChange.objects.filter(lead=lead)[1].by == support
+    assert (lead.status, lead.owner) == (Status.ASSIGNED, rep)
     assert not verification_queue(support).exists()
 
 

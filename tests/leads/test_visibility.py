@@ -50,7 +50,8 @@ def test_r5_1_each_role_sees_its_scope(org):
     assert seen(org["rep1"]) == {a.pk, pooled.pk}
     assert seen(org["rep3"]) == {b.pk, pooled.pk}
     assert seen(org["m_east"]) == {a.pk, pooled.pk}  # the pooled lead was the team's
-    assert seen(org["m_south"]) == {b.pk}
+    # every manager sees the pool and the leads awaiting assignment, to assign them (R2.3)
+    assert seen(org["m_south"]) == {b.pk, pooled.pk}
     assert seen(org["admin"]) == seen(support) == seen(org["marketing"]) == everything
 
 

@@ -99,6 +99,12 @@ class RepProfile(models.Model):
     active = models.BooleanField(_("在岗"), default=True)
     on_leave = models.BooleanField(_("休假中"), default=False)
     on_leave_until = models.DateField(_("休假至"), null=True, blank=True)
+    # Kept in step by every owner change and every close or reopen (accounts.loads); the
+    # sweeper recounts them hourly. Assignment reads them instead of counting leads.
+    open_leads = models.PositiveIntegerField(_("在跟线索数"), default=0, editable=False)
+    last_assigned_at = models.DateTimeField(
+        _("最近一次分配"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("销售代表档案")
@@ -106,6 +112,10 @@ class RepProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+    def away_on(self, day) -> bool:
+        """On leave that day: the flag, or a leave that runs until `day` or later."""
+        return self.on_leave or (self.on_leave_until is not None and self.on_leave_until >= day)
 
 
 class ApiToken(models.Model):

@@ -5,6 +5,7 @@ with a conditional UPDATE or SELECT … FOR UPDATE SKIP LOCKED, so two sweepers 
 twice. Apps add theirs to SWEEPS; `leadflow sweep` runs them.
 """
 
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,9 +34,49 @@ def resume_stalled_imports(now: datetime) -> int:
     return resume(now)
 
 
+def _later(path: str) -> Callable[[datetime], int]:
+    """A sweep function of another app, imported when first run (apps load after core)."""
+    module, name = path.rsplit(".", 1)
+
+    def run(now: datetime) -> int:
+        return getattr(importlib.import_module(module), name)(now)
+
+    run.__name__ = name
+    return run
+
+
+def kick_outbox(now: datetime) -> int:
+    from leadflow.notifications.tasks import kick_if_due
+
+    return kick_if_due(now)
+
+
+def recount_loads(now: datetime) -> int:
+    from leadflow.accounts.loads import recount
+
+    return recount()
+
+
 SWEEPS: list[Sweep] = [
     Sweep("expired-sessions", timedelta(hours=1), clear_expired_sessions),
     Sweep("stalled-imports", timedelta(minutes=2), resume_stalled_imports),
+    # confirmations (R2.5, R3.8) and the pool (R2.6)
+    Sweep(
+        "confirm-reminders", timedelta(minutes=1), _later("leadflow.assignment.services.remind_due")
+    ),
+    Sweep(
+        "confirm-deadlines", timedelta(minutes=1), _later("leadflow.assignment.services.expire_due")
+    ),
+    Sweep(
+        "retry-unassigned",
+        timedelta(minutes=5),
+        _later("leadflow.assignment.services.retry_unassigned"),
+    ),
+    Sweep("pool-warnings", timedelta(minutes=5), _later("leadflow.assignment.pool.warn_due")),
+    Sweep("pool-returns", timedelta(minutes=5), _later("leadflow.assignment.pool.return_due")),
+    # the outbox: retries whose time has come, and deliveries whose kick was lost
+    Sweep("outbox", timedelta(seconds=15), kick_outbox),
+    Sweep("workloads", timedelta(hours=1), recount_loads),
 ]
 
 

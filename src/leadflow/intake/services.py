@@ -13,13 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leadflow.assignment.services import assign_lead
 from leadflow.core.audit import record_changes, snapshot
 from leadflow.leads import catalog
 from leadflow.leads.findings import FLAG, finding, has_reject
 from leadflow.leads.grading import suggest_grade
 from leadflow.leads.models import Lead, LeadTouch, Status
 from leadflow.leads.numbering import next_number
-from leadflow.leads.pipeline import MERGEABLE, Evidence
+from leadflow.leads.pipeline import MERGEABLE, Evidence, TransitionError
 from leadflow.leads.services import move_lead, record_entry
 
 from .dedup import Match, block_of, find_duplicate, lock_identity
@@ -67,6 +68,9 @@ def submit_lead(*, data: dict[str, Any], by, source: str, now: datetime) -> Inta
     record_entry(lead=lead, by=by, at=now, reason=source)
     # creation is recorded by the row itself and its first StageChange; the audit trail
     # records what changes after
+    if lead.status == Status.UNASSIGNED:  # a trusted channel: straight on to a rep
+        assign_lead(lead=lead, now=now)
+        lead.refresh_from_db()
     return IntakeResult(lead=lead, created=True, match=match)
 
 
@@ -74,8 +78,15 @@ def submit_lead(*, data: dict[str, Any], by, source: str, now: datetime) -> Inta
 def approve_lead(*, lead: Lead, by, now: datetime, note: str = "") -> Lead:
     """Support confirms a lead is complete and correct (R1.8): it goes on to assignment."""
     lead = _locked(lead)
+    if lead.status != Status.PENDING_REVIEW:  # 待分配 is also reached from 待确认 (a decline)
+        raise TransitionError(
+            "transition_not_allowed",
+            _("只有待核对的线索可以核对通过（当前：%(s)s）") % {"s": lead.get_status_display()},
+        )
     move_lead(lead=lead, to=Status.UNASSIGNED, by=by, at=now, evidence=Evidence(reason=note))
     _stamp_verified(lead, by, now)
+    assign_lead(lead=lead, now=now)  # at once, not by a nightly job (R2.2)
+    lead.refresh_from_db()
     return lead
 
 

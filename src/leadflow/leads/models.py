@@ -226,6 +226,10 @@ class Lead(models.Model):
         _("成交金额(元)"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     won_at = models.DateTimeField(_("成交时间"), null=True, blank=True)
+    pool_due = models.DateTimeField(
+        _("退回公海时间"), null=True, blank=True, help_text=_("此时仍无跟进，线索退回公海")
+    )
+    pool_warned_at = models.DateTimeField(_("公海预警时间"), null=True, blank=True)
     invalid_reason = models.CharField(_("无效原因"), max_length=200, blank=True)
     return_reason = models.CharField(_("退回原因"), max_length=500, blank=True)
 
@@ -285,6 +289,9 @@ class Lead(models.Model):
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["channel", "acquired_at"]),
+            models.Index(
+                fields=["pool_due"], condition=Q(pool_due__isnull=False), name="lead_pool_due_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,8 +17,8 @@ VERIFICATION_STATUSES = frozenset({Status.PENDING_REVIEW, Status.RETURNED, Statu
 
 def visible_leads(user) -> QuerySet[Lead]:
     """Leads `user` may see: admin, support and marketing all (contacts masked outside their
-    scope); a manager their teams' and their own; a rep their own, what they entered and the
-    pool."""
+    scope); a manager their teams', their own and those awaiting assignment or in the pool;
+    a rep their own, what they entered and the pool."""
     leads = Lead.objects.select_related("channel", "channel__parent", "industry", "owner")
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return leads.none()
@@ -26,7 +26,8 @@ def visible_leads(user) -> QuerySet[Lead]:
         return leads
     scope = Q(owner=user) | Q(created_by=user)
     if user.has_role(Role.MANAGER):
-        scope |= Q(team__manager=user)
+        # their teams' leads, and those waiting for someone to take them (to assign by hand)
+        scope |= Q(team__manager=user) | Q(status__in=[Status.UNASSIGNED, Status.POOL])
     if user.has_role(Role.REP):
         scope |= Q(status=Status.POOL)
     return leads.filter(scope)

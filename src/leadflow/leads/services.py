@@ -4,9 +4,10 @@ from datetime import datetime
 
 from django.db import transaction
 
+from leadflow.accounts import loads
 from leadflow.core.audit import record_changes, snapshot
 
-from .models import Lead, StageChange
+from .models import OPEN_STATUSES, Lead, StageChange
 from .pipeline import Evidence, check_transition
 
 
@@ -27,10 +28,20 @@ def move_lead(
         reason=evidence.reason[:500],
         evidence=evidence.as_json(),
     )
+    was_open = lead.status in OPEN_STATUSES
     lead.status = to
     lead.updated_at = at
     lead.save(update_fields=["status", "updated_at"])
     record_changes(instance=lead, before=before, by=by, at=at, reason=evidence.reason)
+    loads.moved(
+        old_owner=lead.owner_id,
+        new_owner=lead.owner_id,
+        was_open=was_open,
+        is_open=to in OPEN_STATUSES,
+    )
+    from leadflow.notifications.services import lead_event  # notifications builds on leads
+
+    lead_event(lead, "lead.status_changed", at=at, extra={"from": change.from_status})
     return change
 
 

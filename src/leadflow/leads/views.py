@@ -2,8 +2,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from leadflow.accounts.models import Role, User
+from leadflow.assignment.queries import panel as assignment_panel
 
 from .models import Channel, Grade, Status
 from .pipeline import MERGEABLE
@@ -59,5 +61,6 @@ def lead_detail(request: HttpRequest, number: str) -> HttpResponse:
             "can_verify": request.user.has_perm("leads.verify_lead"),
             "can_merge": request.user.has_perm("leads.verify_lead") and lead.status in MERGEABLE,
             "can_fix": may_fix(request.user, lead),
+            "panel": assignment_panel(lead, request.user, timezone.now()),
         },
     )

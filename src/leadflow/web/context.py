@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Role
+from leadflow.notifications.services import unread_count
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -12,6 +13,12 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav": []}
     items = [(_("线索列表"), reverse("leads:list"), "leads")]
+    if user.has_role(Role.REP):
+        items.append((_("待我确认"), reverse("assignment:inbox"), "inbox"))
+    if user.has_role(Role.REP, Role.MANAGER, Role.ADMIN):
+        items.append((_("公海"), reverse("assignment:pool"), "pool"))
+    if user.has_role(Role.MANAGER, Role.ADMIN):
+        items.append((_("分配台"), reverse("assignment:console"), "console"))
     if user.has_perm("leads.add_lead"):
         items.append((_("录入线索"), reverse("intake:new"), "new"))
         items.append((_("批量导入"), reverse("intake:imports"), "imports"))
@@ -21,4 +28,4 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_role(Role.ADMIN) or user.is_staff:
         items.append((_("系统配置"), reverse("admin:index"), "admin"))
     roles = [str(Role(r).label) for r in sorted(user.roles) if r in Role.values]
-    return {"nav": items, "user_roles": roles}
+    return {"nav": items, "user_roles": roles, "unread_notifications": unread_count(user)}

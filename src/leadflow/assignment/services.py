@@ -1,0 +1,691 @@
+"""Assignment, confirmation and manual adjustment (R2.2–R2.5, R3.8).
+
+- `assign_lead`: a verified lead goes to the best rep at once (called by intake when a lead
+  becomes 待分配), with the explanation stored on its `Assignment`.
+- `assign_batch`: the same rules for many leads at once (managers' "assign all", the
+  sweeper's retry, imports), with boards cached per kind of lead and writes in bulk.
+- `accept` / `decline`: the rep's answer. A decline within the window moves the lead on at
+  once to the next best rep (never the decliner); the manager is told.
+- `expire_due` / `remind_due`: the sweeper's part — confirmations about to lapse, and
+  lapsed ones escalated to the manager and reassigned. Rows are claimed with
+  `SELECT … FOR UPDATE SKIP LOCKED` plus a conditional update, so two sweepers never act
+  twice, and each is handled in its own transaction, so a crash loses nothing.
+- `assign_manually`: a manager assigns or reassigns with a reason (R2.3).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.accounts import loads
+from leadflow.accounts.models import RepProfile, Role, User
+from leadflow.core.audit import record_changes, snapshot
+from leadflow.core.masking import mask_phone
+from leadflow.leads.models import OPEN_STATUSES, Lead, Status
+from leadflow.leads.pipeline import Evidence
+from leadflow.leads.services import move_lead
+from leadflow.notifications.services import Message, lead_event, notify
+
+from . import scoring
+from .models import Assignment, AssignmentPolicy, AssignmentRule
+from .scoring import LeadFacts, Live, Router, Routing
+
+A = Assignment
+# Statuses in which a lead is being worked by its owner (after acceptance).
+WORKING = frozenset({Status.CONTACTING, Status.QUALIFIED, Status.EVALUATING, Status.NEGOTIATING})
+# Natural-time first-contact windows (R3.1 defaults) until follow-up plans take over.
+FIRST_CONTACT_WITHIN = {"A": timedelta(hours=4), "B": timedelta(hours=24)}
+FIRST_CONTACT_DEFAULT = timedelta(days=7)
+
+
+class AssignmentError(Exception):
+    def __init__(self, code: str, message) -> None:
+        super().__init__(str(message))
+        self.code, self.message = code, message
+
+
+# --- what matching sees ------------------------------------------------------------------
+
+
+def weights_of(policy: AssignmentPolicy) -> scoring.Weights:
+    return scoring.Weights(
+        region=policy.weight_region,
+        industry=policy.weight_industry,
+        grade=policy.weight_grade,
+        customer_type=policy.weight_customer_type,
+    )
+
+
+def facts(lead: Lead) -> LeadFacts:
+    return LeadFacts(
+        region=lead.region,
+        province=lead.province_id or "",
+        industry=lead.industry_id,
+        grade=lead.grade,
+        customer_type=lead.customer_type,
+        channel=lead.channel_id,
+        channel_parent=lead.channel.parent_id,
+    )
+
+
+def reps_and_live(now: datetime) -> tuple[list[scoring.Rep], Live]:
+    """Every rep's profile and workload. Reps are users in the rep role with a profile."""
+    today = timezone.localdate(now)
+    profiles = (
+        RepProfile.objects.filter(user__groups__name=Role.REP)
+        .select_related("user")
+        .prefetch_related("industries")
+        .order_by("user_id")
+    )
+    reps, live = [], Live()
+    for p in profiles:
+        reps.append(
+            scoring.Rep(
+                id=p.user_id,
+                name=str(p.user),
+                regions=frozenset(p.regions),
+                industries=frozenset(i.pk for i in p.industries.all()),
+                grades=frozenset(p.grades),
+                customer_types=frozenset(p.customer_types),
+                capacity=p.capacity,
+                active=p.active and p.user.is_active,
+                on_leave=p.away_on(today),
+                team=p.user.team_id,
+            )
+        )
+        live.load[p.user_id] = p.open_leads
+        live.last_assigned[p.user_id] = p.last_assigned_at
+    return reps, live
+
+
+def rules() -> list[scoring.Rule]:
+    found = AssignmentRule.objects.filter(active=True).prefetch_related(
+        "provinces", "industries", "channels"
+    )
+    return [
+        scoring.Rule(
+            id=r.pk,
+            name=r.name,
+            regions=frozenset(r.regions),
+            provinces=frozenset(p.pk for p in r.provinces.all()),
+            industries=frozenset(i.pk for i in r.industries.all()),
+            grades=frozenset(r.grades),
+            customer_types=frozenset(r.customer_types),
+            channels=frozenset(c.pk for c in r.channels.all()),
+            team=r.team_id,
+            rep=r.rep_id,
+        )
+        for r in found
+    ]
+
+
+@dataclass
+class Setup:
+    policy: AssignmentPolicy
+    router: Router
+    live: Live
+
+
+def setup(now: datetime) -> Setup:
+    policy = AssignmentPolicy.current()
+    reps, live = reps_and_live(now)
+    return Setup(policy, Router(rules(), reps, weights_of(policy)), live)
+
+
+def explanation(routing: Routing, weights: scoring.Weights) -> dict:
+    """What an Assignment stores about why (R2.2): JSON, rendered by presenters.explain."""
+    d = routing.decision
+
+    def line(c: scoring.Candidate) -> dict:
+        return {
+            "rep": c.scored.rep.id,
+            "name": c.scored.rep.name,
+            "parts": dict(c.scored.parts),
+            "total": c.scored.total,
+            "load": c.load,
+            "last": c.last_assigned_at.isoformat() if c.last_assigned_at else None,
+            "skipped": c.skipped,
+        }
+
+    return {
+        "weights": {k: weights.of(k) for k in scoring.DIMENSIONS if weights.of(k)},
+        "rule": {"id": routing.rule.id, "name": routing.rule.name} if routing.rule else None,
+        "passed": [{"id": p.rule.id, "name": p.rule.name, "why": p.why} for p in routing.passed],
+        "winner": d.winner.scored.rep.id if d.winner else None,
+        "runner_up": d.runner_up.scored.rep.id if d.runner_up else None,
+        "why": d.why,
+        "considered": d.considered,
+        "eligible": d.eligible,
+        "candidates": [line(c) for c in d.candidates],
+    }
+
+
+def preview(lead: Lead, now: datetime) -> tuple[Routing, dict]:
+    """Who would get `lead` now, and why — changes nothing."""
+    s = setup(now)
+    routing = s.router.route(facts(lead), s.live, _declined(lead))
+    return routing, explanation(routing, s.router.weights)
+
+
+# --- automatic assignment ----------------------------------------------------------------
+
+
+@transaction.atomic
+def assign_lead(*, lead: Lead, now: datetime, by=None, note: str = "") -> Assignment | None:
+    """Place an unassigned lead with the best rep now (R2.2, R2.4). None when nobody can take
+    it: the lead stays 待分配, the managers are told, and the sweeper tries again."""
+    lead = _locked(lead)
+    if lead.status != Status.UNASSIGNED:
+        return None
+    return _route_and_place(lead, now=now, by=by, note=note, s=setup(now))
+
+
+def _route_and_place(lead: Lead, *, now: datetime, by, note: str, s: Setup) -> Assignment | None:
+    declined = _declined(lead)
+    for _attempt in range(5):
+        routing = s.router.route(facts(lead), s.live, declined)
+        winner = routing.decision.winner
+        if winner is None:
+            if lead.status == Status.ASSIGNED:  # the one who had it declined or lapsed
+                _release(lead, now=now, by=by, reason=note)
+            _tell_unplaceable(lead, routing, now)
+            return None
+        rep_id = winner.scored.rep.id
+        if _take_capacity(rep_id, now):
+            s.live.took(rep_id, now)
+            return _place(
+                lead,
+                rep=User.objects.get(pk=rep_id),
+                kind=A.Kind.AUTO,
+                by=by,
+                now=now,
+                rule_id=routing.rule.id if routing.rule else None,
+                reason=note,
+                explained=explanation(routing, s.router.weights),
+            )
+        # filled up meanwhile (another process): look again without them
+        s.live.load[rep_id] = s.router.reps[rep_id].capacity
+    return None
+
+
+def _take_capacity(rep_id: int, now: datetime) -> bool:
+    """Count the lead against the rep's capacity, only if there is room — a conditional
+    update, so two concurrent assignments cannot overfill a rep."""
+    return bool(
+        RepProfile.objects.filter(user_id=rep_id, open_leads__lt=F("capacity")).update(
+            open_leads=F("open_leads") + 1, last_assigned_at=now
+        )
+    )
+
+
+def _place(
+    lead: Lead,
+    *,
+    rep: User,
+    kind: str,
+    by,
+    now: datetime,
+    rule_id: int | None = None,
+    reason: str = "",
+    explained: dict | None = None,
+) -> Assignment:
+    """Make `rep` the owner. Before acceptance (待分配, 公海, 待确认) the lead becomes
+    待确认 with a confirmation deadline; a lead already being worked changes hands as it is.
+    The caller has counted the lead against the new owner's workload."""
+    policy = AssignmentPolicy.current()
+    old_owner = lead.owner_id
+    was_open = lead.is_open
+    lead.assignments.filter(state=A.State.PENDING).update(state=A.State.REPLACED, answered_at=now)
+    before = snapshot(lead, ["owner", "team"])
+    lead.owner, lead.team_id = rep, rep.team_id
+    pending = kind != A.Kind.CLAIM and lead.status not in WORKING
+    if pending:
+        move_lead(
+            lead=lead,
+            to=Status.ASSIGNED,
+            by=by,
+            at=now,
+            evidence=Evidence(reason=_stage_reason(kind, reason, explained)),
+        )
+    lead.accept_due = now + timedelta(hours=policy.confirm_hours) if pending else None
+    lead.updated_at = now
+    lead.save(update_fields=["owner", "team", "accept_due", "updated_at"])
+    record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
+    if old_owner != rep.pk and was_open:
+        loads.adjust(old_owner, -1)
+    assignment = Assignment.objects.create(
+        lead=lead,
+        rep=rep,
+        team_id=rep.team_id,
+        kind=kind,
+        state=A.State.PENDING if pending else A.State.ACCEPTED,
+        by=by,
+        rule_id=rule_id,
+        reason=reason[:500],
+        explanation=explained or {},
+        at=now,
+        accept_due=lead.accept_due,
+        decline_due=now + timedelta(hours=policy.decline_hours) if pending else None,
+        answered_at=None if pending else now,
+    )
+    if pending:
+        notify(assigned_message(lead, assignment), [rep], now=now)
+    lead_event(
+        lead,
+        "lead.assigned",
+        at=now,
+        key=f"assignment:{assignment.pk}",
+        extra={"rep": rep.username, "kind": kind, "accept_due": _iso(lead.accept_due)},
+    )
+    return assignment
+
+
+def _stage_reason(kind: str, reason: str, explained: dict | None) -> str:
+    if kind == A.Kind.AUTO:
+        rule = (explained or {}).get("rule")
+        text = str(_("自动分配：规则“%(r)s”") % {"r": rule["name"]} if rule else _("自动分配"))
+        return f"{text}；{reason}" if reason else text
+    return reason or str(A.Kind(kind).label)
+
+
+def assigned_message(lead: Lead, a: Assignment) -> Message:
+    """R2.4: lead number, customer, contact, need summary, time and the confirm deadline."""
+    need = lead.need if len(lead.need) <= 80 else lead.need[:79] + "…"
+    contact = f"{lead.contact_name} {lead.phone_e164 or lead.email}".strip()
+    return Message(
+        kind="assigned",
+        key=f"assigned:{a.lead_id}:{a.rep_id}:{a.at.timestamp()}",
+        title=_("新线索待确认：%(n)s %(c)s") % {"n": lead.number, "c": lead.company_name},
+        lines=(
+            _("客户：%(c)s") % {"c": lead.company_name},
+            _("联系人：%(c)s") % {"c": contact},
+            _("需求：%(n)s") % {"n": need},
+            _("分配时间：%(t)s") % {"t": _local(a.at)},
+            _("请在 %(t)s 前确认接收") % {"t": _local(a.accept_due)},
+        ),
+        public_lines=(
+            _("客户：%(c)s") % {"c": lead.company_name},
+            _("联系人：%(c)s %(p)s") % {"c": lead.contact_name, "p": mask_phone(lead.phone_e164)},
+            _("需求：%(n)s") % {"n": need},
+            _("请在 %(t)s 前确认接收") % {"t": _local(a.accept_due)},
+        ),
+        lead=lead,
+        link=f"/leads/{lead.number}/",
+        data={"accept_due": _iso(a.accept_due), "rep": a.rep_id},
+    )
+
+
+# --- the rep's answer ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def accept(*, lead: Lead, rep: User, now: datetime) -> Assignment:
+    """The rep takes the lead (R2.5): 初步接触, and the first-contact clock starts."""
+    lead = _locked(lead)
+    a = _pending_for(lead, rep)
+    if now > a.accept_due:
+        raise AssignmentError("confirm_deadline_passed", _("确认时限已过，线索将改派"))
+    a.state, a.answered_at = A.State.ACCEPTED, now
+    a.save(update_fields=["state", "answered_at"])
+    move_lead(lead=lead, to=Status.CONTACTING, by=rep, at=now, evidence=Evidence(reason="接收"))
+    start_clock(lead, now=now, by=rep)
+    return a
+
+
+def start_clock(lead: Lead, *, now: datetime, by) -> None:
+    """Accepted or claimed: first contact due by grade, and the pool deadline set."""
+    policy = AssignmentPolicy.current()
+    before = snapshot(lead, ["accept_due", "first_contact_due", "pool_due"])
+    lead.accept_due = None
+    if lead.first_contact_at is None:
+        lead.first_contact_due = now + FIRST_CONTACT_WITHIN.get(lead.grade, FIRST_CONTACT_DEFAULT)
+    lead.pool_due = (lead.last_contact_at or now) + policy.pool_after(lead.grade)
+    if lead.pool_due < now:
+        lead.pool_due = now + policy.pool_after(lead.grade)
+    lead.pool_warned_at = None
+    lead.save(update_fields=["accept_due", "first_contact_due", "pool_due", "pool_warned_at"])
+    record_changes(instance=lead, before=before, by=by, at=now)
+
+
+@transaction.atomic
+def decline(*, lead: Lead, rep: User, now: datetime, reason: str) -> Assignment | None:
+    """The rep cannot take the lead (R2.5): within the decline window and with a reason. The
+    lead goes at once to the next best rep — never the decliner — and the manager is told.
+    Returns the new assignment (None when nobody else can take it)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AssignmentError("reason_required", _("拒绝需要填写原因，如：区域冲突、工作量已满"))
+    lead = _locked(lead)
+    a = _pending_for(lead, rep)
+    if now > a.decline_due:
+        raise AssignmentError(
+            "decline_window_passed",
+            _("已超过 %(h)s 小时的拒绝时限：请接收，或请经理改派")
+            % {"h": AssignmentPolicy.current().decline_hours},
+        )
+    a.state, a.answered_at, a.decline_reason = A.State.DECLINED, now, reason[:500]
+    a.save(update_fields=["state", "answered_at", "decline_reason"])
+    note = str(_("%(rep)s 拒绝：%(r)s") % {"rep": rep, "r": reason})
+    nxt = _route_and_place(lead, now=now, by=None, note=note, s=setup(now))
+    _tell_managers(
+        lead,
+        rep,
+        now,
+        kind="declined",
+        key=f"declined:{a.pk}",
+        title=_("%(rep)s 拒绝了线索 %(n)s") % {"rep": rep, "n": lead.number},
+        lines=(_("原因：%(r)s") % {"r": reason}, _next_line(nxt)),
+    )
+    return nxt
+
+
+def _next_line(nxt: Assignment | None):
+    if nxt is None:
+        return _("暂无可接手的销售，线索待分配，请手动分配")
+    return _("已改派给 %(rep)s") % {"rep": nxt.rep}
+
+
+def _pending_for(lead: Lead, rep: User) -> Assignment:
+    a = lead.assignments.filter(state=A.State.PENDING).first()
+    if a is None or a.rep_id != rep.pk:
+        raise AssignmentError("not_pending", _("这条线索没有等待您确认的分配"))
+    return a
+
+
+def _release(lead: Lead, *, now: datetime, by, reason: str) -> None:
+    """Nobody to pass it on to: back to 待分配, without an owner."""
+    loads.adjust(lead.owner_id, -1)
+    before = snapshot(lead, ["owner", "team"])
+    move_lead(lead=lead, to=Status.UNASSIGNED, by=by, at=now, evidence=Evidence(reason=reason))
+    lead.owner, lead.team, lead.accept_due = None, None, None
+    lead.save(update_fields=["owner", "team", "accept_due"])
+    record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
+
+
+# --- the sweeper's part --------------------------------------------------------------------
+
+
+def expire_due(now: datetime) -> int:
+    """Confirmations whose deadline passed: escalate to the manager and reassign (R2.5)."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            a = _claim_one(
+                Assignment.objects.filter(state=A.State.PENDING, accept_due__lte=now),
+                "accept_due",
+            )
+            if a is None:
+                return done
+            if not A.objects.filter(pk=a.pk, state=A.State.PENDING).update(
+                state=A.State.EXPIRED, answered_at=now
+            ):
+                continue
+            lead = _locked(a.lead)
+            note = str(_("%(rep)s 超时未确认") % {"rep": a.rep})
+            nxt = _route_and_place(lead, now=now, by=None, note=note, s=setup(now))
+            _tell_managers(
+                lead,
+                a.rep,
+                now,
+                kind="expired",
+                key=f"expired:{a.pk}",
+                title=_("线索 %(n)s 超时未确认（%(rep)s）") % {"n": lead.number, "rep": a.rep},
+                lines=(_("确认截止：%(t)s") % {"t": _local(a.accept_due)}, _next_line(nxt)),
+            )
+            notify(
+                Message(
+                    kind="expired",
+                    key=f"expired-rep:{a.pk}",
+                    title=_("线索 %(n)s 未在时限内确认，已改派") % {"n": lead.number},
+                    lead=lead,
+                ),
+                [a.rep],
+                now=now,
+            )
+            done += 1
+
+
+def remind_due(now: datetime) -> int:
+    """Confirmations about to lapse: remind the rep once (R3.8)."""
+    policy = AssignmentPolicy.current()
+    soon = now + timedelta(hours=policy.remind_hours)
+    due = Assignment.objects.filter(
+        state=A.State.PENDING, accept_due__lte=soon, accept_due__gt=now, reminded_at=None
+    ).select_related("lead", "rep")
+    done = 0
+    for a in due[:500]:
+        with transaction.atomic():
+            if not A.objects.filter(pk=a.pk, reminded_at=None).update(reminded_at=now):
+                continue  # another sweeper reminded
+            notify(
+                Message(
+                    kind="confirm_reminder",
+                    key=f"remind:{a.pk}",
+                    title=_("请尽快确认线索 %(n)s %(c)s")
+                    % {"n": a.lead.number, "c": a.lead.company_name},
+                    lines=(_("确认截止：%(t)s") % {"t": _local(a.accept_due)},),
+                    lead=a.lead,
+                    link=f"/leads/{a.lead.number}/",
+                ),
+                [a.rep],
+                now=now,
+            )
+            done += 1
+    return done
+
+
+def retry_unassigned(now: datetime) -> int:
+    """Leads still 待分配 (nobody could take them before): try again."""
+    return assign_batch(Lead.objects.filter(status=Status.UNASSIGNED), now=now).assigned
+
+
+def _claim_one(rows, order: str):
+    rows = rows.order_by(order, "pk").select_related("lead", "rep")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    return rows.first()
+
+
+# --- managers --------------------------------------------------------------------------
+
+
+def may_assign(user: User, rep: User | None = None) -> bool:
+    """Admins assign to anyone; a manager to the reps of the teams they manage."""
+    if user.has_role(Role.ADMIN):
+        return True
+    if not user.has_role(Role.MANAGER):
+        return False
+    return rep is None or (rep.team_id is not None and rep.team.manager_id == user.pk)
+
+
+def assignable_reps(user: User):
+    reps = User.objects.filter(groups__name=Role.REP, is_active=True).select_related(
+        "team", "rep_profile"
+    )
+    if not user.has_role(Role.ADMIN):
+        reps = reps.filter(team__manager=user)
+    return reps.order_by("team__name", "username")
+
+
+@transaction.atomic
+def assign_manually(*, lead: Lead, rep: User, by: User, now: datetime, reason: str) -> Assignment:
+    """A manager assigns or reassigns a lead, with the reason kept (R2.3)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AssignmentError("reason_required", _("手动分配需要填写原因"))
+    if not rep.has_role(Role.REP) or not rep.is_active:
+        raise AssignmentError("not_a_rep", _("只能分配给在职的销售代表"))
+    if not may_assign(by, rep):
+        raise AssignmentError("forbidden", _("您只能分配给自己团队的销售代表"))
+    lead = _locked(lead)
+    if lead.status not in MANUALLY_ASSIGNABLE:
+        raise AssignmentError(
+            "not_assignable", _("“%(s)s”状态的线索不能分配") % {"s": lead.get_status_display()}
+        )
+    if lead.owner_id == rep.pk:
+        raise AssignmentError("same_rep", _("线索已由 %(rep)s 负责") % {"rep": rep})
+    previous = lead.owner
+    loads.adjust(rep.pk, +1)
+    RepProfile.objects.filter(user=rep).update(last_assigned_at=now)
+    a = _place(
+        lead,
+        rep=rep,
+        kind=A.Kind.MANUAL,
+        by=by,
+        now=now,
+        reason=reason,
+        explained={"manual": True, "previous_owner": previous.pk if previous else None},
+    )
+    if previous is not None:
+        notify(
+            Message(
+                kind="reassigned",
+                key=f"reassigned:{a.pk}",
+                title=_("线索 %(n)s 已改派给 %(rep)s") % {"n": lead.number, "rep": rep},
+                lines=(_("原因：%(r)s") % {"r": reason},),
+                lead=lead,
+            ),
+            [previous],
+            now=now,
+        )
+    if lead.status in WORKING:
+        notify(
+            Message(
+                kind="handed_over",
+                key=f"handed:{a.pk}",
+                title=_("%(by)s 将线索 %(n)s 交给您跟进") % {"by": by, "n": lead.number},
+                lines=(_("原因：%(r)s") % {"r": reason},),
+                lead=lead,
+                link=f"/leads/{lead.number}/",
+            ),
+            [rep],
+            now=now,
+        )
+    return a
+
+
+MANUALLY_ASSIGNABLE = OPEN_STATUSES - {Status.PENDING_REVIEW, Status.RETURNED}
+
+
+# --- batches -------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    assigned: int = 0
+    unplaced: int = 0
+
+
+CHUNK = 2000
+
+
+def assign_batch(leads, *, now: datetime, by=None) -> BatchResult:
+    """Assign every 待分配 lead of `leads` (a queryset) with the same rules as `assign_lead`,
+    a chunk per transaction, with boards cached per kind of lead and the writes in bulk."""
+    result = BatchResult()
+    s = setup(now)
+    ids = list(leads.filter(status=Status.UNASSIGNED).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), CHUNK):
+        with transaction.atomic():
+            _assign_chunk(ids[start : start + CHUNK], s, now, by, result)
+    return result
+
+
+def _assign_chunk(ids: list[int], s: Setup, now: datetime, by, result: BatchResult) -> None:
+    from .bulk import write_assignments
+
+    rows = Lead.objects.filter(pk__in=ids, status=Status.UNASSIGNED).select_related(
+        "channel", "industry"
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    leads = list(rows)
+    declined = _declined_many([lead.pk for lead in leads])
+    placed: list[tuple[Lead, int, Routing]] = []
+    for lead in leads:
+        routing = s.router.route(facts(lead), s.live, declined.get(lead.pk, frozenset()))
+        winner = routing.decision.winner
+        if winner is None:
+            result.unplaced += 1
+            _tell_unplaceable(lead, routing, now)
+            continue
+        s.live.took(winner.scored.rep.id, now)
+        placed.append((lead, winner.scored.rep.id, routing))
+    write_assignments(placed, s, now=now, by=by)
+    result.assigned += len(placed)
+
+
+def _declined(lead: Lead) -> frozenset[int]:
+    return frozenset(
+        lead.assignments.filter(state__in=[A.State.DECLINED, A.State.EXPIRED]).values_list(
+            "rep_id", flat=True
+        )
+    )
+
+
+def _declined_many(ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    found: dict[int, set[int]] = defaultdict(set)
+    for lead_id, rep_id in Assignment.objects.filter(
+        lead_id__in=list(ids), state__in=[A.State.DECLINED, A.State.EXPIRED]
+    ).values_list("lead_id", "rep_id"):
+        found[lead_id].add(rep_id)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+# --- telling people ------------------------------------------------------------------------
+
+
+def managers_of(lead: Lead, rep: User | None = None) -> list[User]:
+    """Who hears about declines, lapses and leads nobody can take: the manager of the rep's
+    team, else of the lead's team, else every manager; admins when there are none."""
+    for team in (getattr(rep, "team", None), lead.team):
+        if team is not None and team.manager_id:
+            return [team.manager]
+    managers = list(User.objects.filter(groups__name=Role.MANAGER, is_active=True))
+    return managers or list(User.objects.filter(is_superuser=True, is_active=True))
+
+
+def _tell_managers(lead, rep, now, *, kind, key, title, lines) -> None:
+    message = Message(
+        kind=kind, key=key, title=title, lines=lines, lead=lead, link=f"/leads/{lead.number}/"
+    )
+    notify(message, managers_of(lead, rep), now=now)
+
+
+def _tell_unplaceable(lead: Lead, routing: Routing, now: datetime) -> None:
+    """Once a day per lead: nobody can take it; a manager should assign it by hand."""
+    day = timezone.localdate(now).isoformat()
+    notify(
+        Message(
+            kind="unplaceable",
+            key=f"unplaceable:{lead.pk}:{day}",
+            title=_("线索 %(n)s 暂无可分配的销售") % {"n": lead.number},
+            lines=(_("所有候选销售均已满额、休假或拒绝，请手动分配"),),
+            lead=lead,
+            link="/assignment/",
+        ),
+        managers_of(lead),
+        now=now,
+    )
+
+
+def _locked(lead: Lead) -> Lead:
+    return (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("channel", "owner", "team")
+        .get(pk=lead.pk)
+    )
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,200 @@
+"""Writing notifications (R2.4, R3.8) and lead events for webhooks (R5.4) into the outbox.
+
+Call these inside the transaction of the change they report: the rows commit or roll back
+with it, each has a unique dedup key (writing the same event twice writes nothing more),
+and delivery starts after commit (outbox.py).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils import translation
+
+from .models import Notification, Robot, WebhookEndpoint
+
+C = Notification.Channel
+S = Notification.State
+ENDPOINTS_CACHE = "leadflow:webhook-endpoints"
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str  # assigned, confirm_reminder, declined, expired, pool_warning, …
+    key: str  # the event it reports, unique per event: "assignment:42"
+    title: str
+    lines: tuple[str, ...] = ()
+    public_lines: tuple[str, ...] | None = None  # for group chats: contacts masked (PIPL)
+    lead: object | None = None
+    link: str = ""  # a path in the web UI
+    data: dict = field(default_factory=dict)
+
+    def text(self, channel: str) -> tuple[str, str]:
+        """Title and body, in the site's language (rows outlive the request)."""
+        lines = self.lines
+        if channel == C.ROBOT and self.public_lines is not None:
+            lines = self.public_lines
+        with translation.override(settings.LANGUAGE_CODE):
+            return str(self.title), "\n".join(str(line) for line in lines)
+
+
+def notify(message: Message, recipients: Iterable, *, now: datetime) -> int:
+    """Tell each recipient in-app, by e-mail (when they have an address) and through the
+    group robots of their team and their own; each robot once per message. Returns rows
+    written."""
+    rows: list[Notification] = []
+    robots_done: set[int] = set()
+    people = [r for r in recipients if r is not None and r.is_active]
+    robots = _robots_for(people)
+    for person in {p.pk: p for p in people}.values():
+        rows.append(_row(message, C.IN_APP, now, recipient=person, state=S.SENT, sent_at=now))
+        if person.email:
+            rows.append(_row(message, C.EMAIL, now, recipient=person))
+        for robot in robots.get(person.pk, ()):
+            if robot.pk not in robots_done:
+                robots_done.add(robot.pk)
+                rows.append(_row(message, C.ROBOT, now, robot=robot))
+    return _write(rows)
+
+
+def notify_many(pairs: Iterable[tuple[Message, object]], *, now: datetime) -> int:
+    """`notify` for many (message, recipient) pairs at once (batch assignment)."""
+    pairs = [(m, r) for m, r in pairs if r is not None and r.is_active]
+    robots = _robots_for([r for _m, r in pairs])
+    rows = []
+    for message, person in pairs:
+        rows.append(_row(message, C.IN_APP, now, recipient=person, state=S.SENT, sent_at=now))
+        if person.email:
+            rows.append(_row(message, C.EMAIL, now, recipient=person))
+        rows += [_row(message, C.ROBOT, now, robot=r) for r in robots.get(person.pk, ())]
+    return _write(rows)
+
+
+def lead_event(lead, event: str, *, at: datetime, key: str = "", extra: dict | None = None):
+    """Queue `event` about `lead` for every webhook endpoint that subscribes to it."""
+    endpoints = [e for e in active_endpoints() if e.wants(event)]
+    if not endpoints:
+        return 0
+    key = key or f"{lead.pk}:{lead.status}:{at.isoformat()}"
+    payload = {"event": event, "at": at.isoformat(), "lead": lead_summary(lead), **(extra or {})}
+    rows = [
+        Notification(
+            kind=event,
+            channel=C.WEBHOOK,
+            webhook_id=endpoint.pk,
+            lead_id=lead.pk,
+            title=event,
+            payload=payload,
+            dedup_key=f"{event}:{key}:wh{endpoint.pk}"[:200],
+            next_attempt_at=at,
+            created_at=at,
+        )
+        for endpoint in endpoints
+    ]
+    return _write(rows)
+
+
+def lead_summary(lead) -> dict:
+    return {
+        "number": lead.number,
+        "status": lead.status,
+        "grade": lead.grade,
+        "company_name": lead.company_name,
+        "channel": getattr(lead.channel, "code", None),
+        "owner": getattr(lead.owner, "username", None) if lead.owner_id else None,
+        "team": lead.team_id,
+    }
+
+
+def active_endpoints() -> list[WebhookEndpoint]:
+    endpoints = cache.get(ENDPOINTS_CACHE)
+    if endpoints is None:
+        endpoints = list(WebhookEndpoint.objects.filter(active=True))
+        cache.set(ENDPOINTS_CACHE, endpoints, 60)
+    return endpoints
+
+
+def _forget_endpoints(**_kwargs) -> None:
+    cache.delete(ENDPOINTS_CACHE)
+
+
+post_save.connect(_forget_endpoints, sender=WebhookEndpoint, dispatch_uid="lf-endpoints-save")
+post_delete.connect(_forget_endpoints, sender=WebhookEndpoint, dispatch_uid="lf-endpoints-del")
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, channel=C.IN_APP, read_at=None).count()
+
+
+def inbox(user):
+    return Notification.objects.filter(recipient=user, channel=C.IN_APP).select_related("lead")
+
+
+def mark_read(user, *, now: datetime, ids: Iterable[int] | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, channel=C.IN_APP, read_at=None)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=now)
+
+
+def _robots_for(people: list) -> dict[int, list[Robot]]:
+    teams = {p.team_id for p in people if p.team_id}
+    ids = {p.pk for p in people}
+    if not ids:
+        return {}
+    found = list(Robot.objects.filter(active=True, team_id__in=teams)) + list(
+        Robot.objects.filter(active=True, user_id__in=ids)
+    )
+    by_person: dict[int, list[Robot]] = {}
+    for person in people:
+        mine = [r for r in found if r.user_id == person.pk or r.team_id == person.team_id]
+        if mine:
+            by_person[person.pk] = mine
+    return by_person
+
+
+def _row(message: Message, channel: str, now: datetime, **kw) -> Notification:
+    target = kw.get("recipient") or kw.get("robot")
+    target_key = f"u{target.pk}" if "recipient" in kw else f"r{target.pk}"
+    title, body = message.text(channel)
+    return Notification(
+        kind=message.kind,
+        channel=channel,
+        lead_id=getattr(message.lead, "pk", None),
+        title=title[:200],
+        body=body,
+        payload={"link": message.link, **message.data},
+        dedup_key=f"{message.key}:{channel}:{target_key}"[:200],
+        next_attempt_at=None if kw.get("state") == S.SENT else now,
+        created_at=now,
+        **kw,
+    )
+
+
+def _write(rows: list[Notification]) -> int:
+    if not rows:
+        return 0
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    if any(r.state != S.SENT for r in rows):
+        _deliver_after_commit()
+    return len(rows)
+
+
+def _deliver_after_commit() -> None:
+    """Start delivery once this transaction commits — one kick per transaction however many
+    rows it wrote. If the kick is lost (a crash right after commit), the sweeper finds the
+    rows due and kicks again."""
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(cb is _kick for _sids, cb, _robust in conn.run_on_commit):
+        return
+    transaction.on_commit(_kick, robust=True)
+
+
+def _kick() -> None:
+    from .tasks import deliver_outbox
+
+    deliver_outbox.enqueue()
