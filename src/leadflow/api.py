@@ -13,10 +13,12 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, django_auth
 
 from leadflow.accounts.models import user_for_token
+from leadflow.assignment.api import router as assignment_router
 from leadflow.intake.api import (
     router as lead_router,
 )  # leads.api's router, with intake's operations
 from leadflow.intake.validation import IntakeError
+from leadflow.notifications.api import router as notification_router
 
 
 class BearerToken(HttpBearer):
@@ -42,6 +44,8 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", lead_router)
+api.add_router("/", assignment_router)
+api.add_router("/", notification_router)
 
 PYDANTIC_CODES = {
     "missing": ("required", _("必填项")),
@@ -91,10 +95,15 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {400: "bad_json", 403: "forbidden", 409: "conflict", 429: "throttled"}.get(
-        exc.status_code, "error"
-    )
-    message = _("请求体不是有效的 JSON 对象") if exc.status_code == 400 else exc.message
+    code = getattr(exc, "code", None) or {
+        400: "bad_json",
+        403: "forbidden",
+        409: "conflict",
+        429: "throttled",
+    }.get(exc.status_code, "error")
+    message = exc.message
+    if exc.status_code == 400 and code == "bad_json":
+        message = _("请求体不是有效的 JSON 对象")
     return problem(
         request, exc.status_code, [{"field": None, "code": code, "message": str(message)}]
     )

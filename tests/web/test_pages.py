@@ -138,7 +138,7 @@ def test_r1_8_the_queue_approve_and_return_from_the_lead_page(client, support, r
     one.refresh_from_db()
     two.refresh_from_db()
     assert (one.status, two.status, two.return_reason) == (
-        Status.UNASSIGNED,
+        Status.ASSIGNED,  # approved, and assigned at once to the only rep (R2.2)
         Status.RETURNED,
         "手机号缺一位",
     )
