@@ -10,7 +10,6 @@ from leadflow.leads.models import Industry
 
 from ..factories import make_user, submit
 
-
 _serial = itertools.count(2000)
 
 

@@ -6,6 +6,7 @@ owned lead adjusts it (`moved`); `recount` rebuilds it from the leads (the sweep
 hourly, and the importer after writing owners in bulk), so any drift heals.
 """
 
+from django.db import transaction
 from django.db.models import Count, F
 from django.db.models.functions import Greatest
 
@@ -13,8 +14,19 @@ from .models import RepProfile
 
 
 def adjust(user_id: int | None, delta: int) -> None:
+    """Add `delta` to a rep's counter. Decrements wait until the transaction commits: a
+    transaction then locks at most one counter row (the new owner's, which it needs to guard
+    capacity), so two reassignments in opposite directions cannot deadlock. A crash between
+    commit and decrement leaves the counter one high until the next recount."""
     if user_id is None or not delta:
         return
+    if delta < 0:
+        transaction.on_commit(lambda: _add(user_id, delta), robust=True)
+    else:
+        _add(user_id, delta)
+
+
+def _add(user_id: int, delta: int) -> None:
     RepProfile.objects.filter(user_id=user_id).update(
         open_leads=Greatest(F("open_leads") + delta, 0)
     )

@@ -78,7 +78,7 @@ def write_assignments(placed: list[tuple[Lead, int, Routing]], s, *, now: dateti
                 at=now,
             )
         )
-    for rep_id, ids in per_rep.items():
+    for rep_id, ids in sorted(per_rep.items()):  # one lock order for every writer
         Lead.objects.filter(pk__in=ids).update(
             status=Status.ASSIGNED,
             owner_id=rep_id,

@@ -10,16 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
 from django.utils import translation
 
 from .models import Notification, Robot, WebhookEndpoint
 
 C = Notification.Channel
 S = Notification.State
-ENDPOINTS_CACHE = "leadflow:webhook-endpoints"
 
 
 @dataclass(frozen=True)
@@ -111,19 +108,9 @@ def lead_summary(lead) -> dict:
 
 
 def active_endpoints() -> list[WebhookEndpoint]:
-    endpoints = cache.get(ENDPOINTS_CACHE)
-    if endpoints is None:
-        endpoints = list(WebhookEndpoint.objects.filter(active=True))
-        cache.set(ENDPOINTS_CACHE, endpoints, 60)
-    return endpoints
-
-
-def _forget_endpoints(**_kwargs) -> None:
-    cache.delete(ENDPOINTS_CACHE)
-
-
-post_save.connect(_forget_endpoints, sender=WebhookEndpoint, dispatch_uid="lf-endpoints-save")
-post_delete.connect(_forget_endpoints, sender=WebhookEndpoint, dispatch_uid="lf-endpoints-del")
+    """Read each time (one small query): a list cached per process could still name an
+    endpoint deleted in another process, and writing rows for it would fail the change."""
+    return list(WebhookEndpoint.objects.filter(active=True))
 
 
 def unread_count(user) -> int:
