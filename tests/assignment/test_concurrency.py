@@ -82,7 +82,7 @@ def test_r2_4_concurrent_delivery_workers_send_each_message_once(org):
         lead = org.unverified(T0)
         for n in range(30):
             lead_event(lead, "lead.assigned", at=T0, key=f"k{n}")
-        settled, errors = race(lambda i: outbox.deliver_due(T0, limit=7), 4)
+        _settled, errors = race(lambda i: outbox.deliver_due(T0, limit=7), 4)
         while outbox.deliver_due(T0):
             pass
         assert not errors, errors[:2]

@@ -35,7 +35,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.export_lead",
     ],
 }
-LEADFLOW_APPS = ("leads", "accounts", "intake", "core")
+LEADFLOW_APPS = ("leads", "accounts", "intake", "core", "assignment", "notifications")
 
 
 def ensure_role_groups(**_kwargs) -> None:

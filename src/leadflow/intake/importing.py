@@ -927,11 +927,25 @@ def run_job(
             state=ImportJob.State.FAILED, error=str(exc)[:2000], heartbeat_at=timezone.now()
         )
         raise
+    _settle_owners(job)
     ImportJob.objects.filter(pk=job.pk).update(
         state=ImportJob.State.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
     )
     job.refresh_from_db()
     return job
+
+
+def _settle_owners(job: ImportJob) -> None:
+    """After the rows: owners written from history count in the reps' workloads, and new
+    leads of a trusted channel (待分配) go to reps now, in one batch (R2.2)."""
+    from leadflow.accounts.loads import recount
+    from leadflow.assignment.services import assign_batch
+
+    recount()
+    created = Lead.objects.filter(
+        status=Status.UNASSIGNED, created_at=job.started_at, created_by=job.created_by
+    )
+    assign_batch(created, now=timezone.now())
 
 
 def save_mapping(job: ImportJob, name: str, *, now: datetime | None = None) -> ImportMapping:
