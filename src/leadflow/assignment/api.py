@@ -6,11 +6,11 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from leadflow.accounts.models import Role, Team, User
-from leadflow.leads.models import Channel, Industry
+from leadflow.leads.models import Channel, Industry, Lead
 from leadflow.leads.presenters import present_lead
 from leadflow.leads.queries import visible_leads
 from leadflow.leads.schemas import LeadOut
@@ -143,7 +143,11 @@ def _answer(request: HttpRequest, number: str, act) -> dict:
         a = act(_lead(request, number))
     except services.AssignmentError as exc:
         raise _fail(exc) from exc
-    lead = _lead(request, number)
+    # read again without the visibility filter: after a decline the lead is no longer the
+    # caller's (its contacts are masked for them by the presenter)
+    lead = Lead.objects.select_related("channel", "channel__parent", "industry", "owner").get(
+        number=number
+    )
     return {
         "lead": present_lead(lead, request.user).as_dict(),
         "assignment": assignment_out(a) if a else None,
@@ -309,7 +313,7 @@ def _save_rule(request: HttpRequest, payload: RuleIn, rule: AssignmentRule | Non
 @router.post("/assignment/rules", response={201: RuleOut}, summary="Add a rule")
 def create_rule(request: HttpRequest, payload: RuleIn):
     _managers_only(request)
-    return 201, _save_rule(request, payload, None)
+    return Status(201, _save_rule(request, payload, None))
 
 
 @router.put("/assignment/rules/{rule_id}", response=RuleOut, summary="Change a rule")
@@ -322,7 +326,7 @@ def update_rule(request: HttpRequest, rule_id: int, payload: RuleIn):
 def delete_rule(request: HttpRequest, rule_id: int):
     _managers_only(request)
     get_object_or_404(AssignmentRule, pk=rule_id).delete()
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/assignment/policy", response=PolicyIO, summary="Weights, deadlines, pool limits")
