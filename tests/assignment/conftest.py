@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from leadflow.accounts.models import RepProfile, Role, Team
+from leadflow.assignment.signals import bump
 from leadflow.intake.services import approve_lead
 from leadflow.leads.models import Industry
 
@@ -42,6 +43,7 @@ class Org:
         user.email = f"{username}@example.cn"
         user.save()
         RepProfile.objects.filter(user=user).update(regions=regions, **profile)
+        bump()  # an update() passes no signal: tell cached matching
         return user
 
     def lead(self, now, **overrides):

@@ -258,3 +258,13 @@ def test_r2_2_batch_respects_capacity(org):
     result = services.assign_batch(Lead.objects.all(), now=T0)
     assert (result.assigned, result.unplaced) == (3, 1)
     assert set(RepProfile.objects.values_list("open_leads", flat=True)) == {1}
+
+
+def test_the_batch_writes_name_every_column():
+    from leadflow.assignment import bulk as batch
+    from leadflow.core import bulk
+    from leadflow.core.models import AuditEntry
+
+    assert sorted(batch.ASSIGNMENT_COLUMNS) == sorted(bulk.columns_of(Assignment))
+    assert sorted(batch.CHANGE_COLUMNS) == sorted(bulk.columns_of(StageChange))
+    assert sorted(batch.AUDIT_COLUMNS) == sorted(bulk.columns_of(AuditEntry))

@@ -19,9 +19,9 @@ def test_r2_2_the_docstring_example():
         Rep(2, "吴霞", frozenset({"华东"}), frozenset({3, 5}), frozenset("AB")),
         Rep(3, "周杰", frozenset({"华东"}), frozenset(), frozenset("ABC")),
         Rep(4, "徐浩", frozenset({"华北"}), frozenset({3}), frozenset("A")),
-        Rep(5, "何军", frozenset({"华东"}), frozenset({3}), frozenset("A"), on_leave=True),
+        Rep(5, "何军", frozenset({"华东"}), frozenset({3}), frozenset("A")),
     ]
-    live = Live({1: 12, 2: 8, 3: 2, 4: 0})
+    live = Live({1: 12, 2: 8, 3: 2, 4: 0}, away={5: scoring.ON_LEAVE})
     d = scoring.decide(LEAD, reps, W, live)
     assert d.winner.scored.rep.name == "吴霞" and d.why == scoring.LIGHTER
     assert d.runner_up.scored.rep.name == "杨敏"
@@ -72,14 +72,10 @@ def test_r2_2_score_comes_before_workload():
 
 
 def test_r2_2_skipped_reps_and_why():
-    reps = [
-        Rep(1, active=False),
-        Rep(2, on_leave=True),
-        Rep(3, capacity=2),
-        Rep(4),
-        Rep(5),
-    ]
-    d = scoring.decide(LEAD, reps, W, Live({3: 2, 5: 0}), declined=frozenset({4}))
+    reps = [Rep(1), Rep(2), Rep(3), Rep(4), Rep(5)]
+    away = {1: scoring.INACTIVE, 2: scoring.ON_LEAVE}
+    live = Live({3: 2, 5: 0}, capacity={3: 2}, away=away)
+    d = scoring.decide(LEAD, reps, W, live, declined=frozenset({4}))
     skipped = {c.scored.rep.id: c.skipped for c in d.candidates}
     assert skipped == {
         1: scoring.INACTIVE,
@@ -89,7 +85,7 @@ def test_r2_2_skipped_reps_and_why():
         5: None,
     }
     assert (d.winner.scored.rep.id, d.why, d.eligible) == (5, scoring.ONLY, 1)
-    nobody = scoring.decide(LEAD, reps[:4], W, Live({3: 2}), declined=frozenset({4}))
+    nobody = scoring.decide(LEAD, reps[:4], W, live, declined=frozenset({4}))
     assert nobody.winner is None and nobody.why == ""
 
 
@@ -97,25 +93,29 @@ def test_r2_2_rules_first_match_with_someone_available_then_everyone():
     reps = [
         Rep(1, "key", team=None),
         Rep(2, "east-a", regions=frozenset({"华东"}), team=10),
-        Rep(3, "east-b", regions=frozenset({"华东"}), team=10, capacity=0),
+        Rep(3, "east-b", regions=frozenset({"华东"}), team=10),
         Rep(4, "north", regions=frozenset({"华北"}), team=20),
     ]
     key_account = Rule(1, "大客户", industries=frozenset({3}), grades=frozenset("A"), rep=1)
     east = Rule(2, "华东组", regions=frozenset({"华东"}), team=10)
     north_only = Rule(3, "华北组", regions=frozenset({"华北"}), team=20)
     router = Router([key_account, east, north_only], reps, W)
-    r = router.route(LEAD, Live())
+
+    def state():  # a fresh state for each routing: east-b is at capacity
+        return Live(capacity={3: 0})
+
+    r = router.route(LEAD, state())
     assert (r.rule.name, r.decision.winner.scored.rep.id) == ("大客户", 1)
     # the named rep declined: the next matching rule's team
-    r = router.route(LEAD, Live(), declined=frozenset({1}))
+    r = router.route(LEAD, state(), declined=frozenset({1}))
     assert (r.rule.name, r.decision.winner.scored.rep.id) == ("华东组", 2)
     assert [(p.rule.name, p.why) for p in r.passed] == [("大客户", "none_eligible")]
     # nobody in the matching rules can take it: every rep is a candidate
-    r = router.route(LEAD, Live(), declined=frozenset({1, 2}))
+    r = router.route(LEAD, state(), declined=frozenset({1, 2}))
     assert r.rule is None and r.decision.winner.scored.rep.id == 4
     # a rule's other conditions: a grade-B lead does not match the key-account rule
     b_lead = LeadFacts(region="华东", industry=3, grade="B")
-    assert router.route(b_lead, Live()).rule.name == "华东组"
+    assert router.route(b_lead, state()).rule.name == "华东组"
 
 
 def test_r2_2_channel_condition_includes_sub_channels():
@@ -134,9 +134,6 @@ rep_strategy = st.builds(
     regions=handled,
     industries=st.frozensets(st.integers(1, 4), max_size=2),
     grades=st.frozensets(st.sampled_from("ABC"), max_size=2),
-    capacity=st.integers(0, 5),
-    active=st.booleans(),
-    on_leave=st.booleans(),
 )
 lead_strategy = st.builds(
     LeadFacts,
@@ -159,12 +156,16 @@ weights_strategy = st.builds(
     reps=st.lists(rep_strategy, max_size=25, unique_by=lambda r: r.id),
     weights=weights_strategy,
     loads=st.dictionaries(st.integers(1, 10_000), st.integers(0, 6)),
+    capacity=st.dictionaries(st.integers(1, 10_000), st.integers(0, 5)),
+    away=st.dictionaries(st.integers(1, 10_000), st.sampled_from([scoring.INACTIVE, "on_leave"])),
     declined=st.frozensets(st.integers(1, 10_000)),
 )
-def test_r2_2_property_the_winner_is_the_best_eligible_rep(lead, reps, weights, loads, declined):
-    live = Live(dict(loads))
+def test_r2_2_property_the_winner_is_the_best_eligible_rep(
+    lead, reps, weights, loads, capacity, away, declined
+):
+    live = Live(dict(loads), capacity=dict(capacity), away=dict(away))
     d = scoring.decide(lead, reps, weights, live, declined)
-    eligible = [r for r in reps if scoring.skip_reason(r, loads.get(r.id, 0), declined) is None]
+    eligible = [r for r in reps if scoring.skip_reason(r.id, live, declined) is None]
     if not eligible:
         assert d.winner is None
         return
@@ -178,7 +179,8 @@ def test_r2_2_property_the_winner_is_the_best_eligible_rep(lead, reps, weights, 
     total = sum(weights.of(dim) for dim in scoring.DIMENSIONS)
     assert 0 <= d.winner.scored.total <= total
     # the winner was never at capacity, inactive, on leave or a decliner
-    assert best.id not in declined and loads.get(best.id, 0) < best.capacity
+    assert best.id not in declined and best.id not in away
+    assert loads.get(best.id, 0) < capacity.get(best.id, scoring.DEFAULT_CAPACITY)
     # the explanation always holds the winner and never more than it should
     assert any(c is d.winner for c in d.candidates)
 

@@ -6,3 +6,6 @@ class AssignmentConfig(AppConfig):
     name = "leadflow.assignment"
     label = "assignment"
     verbose_name = _("线索分配")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (cached rules follow every change)

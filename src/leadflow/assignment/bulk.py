@@ -1,100 +1,216 @@
-"""The writes of a batch assignment, in bulk: what `services._place` does for one lead,
-done for a chunk of leads with one statement per table (per rep for the lead updates)."""
+"""The batch path of assignment: what `services._place` does for one lead, done for a chunk
+of leads with a handful of statements — the leads read as plain rows, the writes as COPY
+(inserts) and pipelined executemany (updates)."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone, translation
 
 from leadflow.accounts.models import RepProfile, User
 from leadflow.core import bulk
 from leadflow.core.models import AuditEntry
-from leadflow.leads.models import Lead, StageChange, Status
-from leadflow.notifications.services import active_endpoints, lead_event, notify_many
+from leadflow.leads.models import Channel, Lead, StageChange, Status
+from leadflow.notifications.models import Notification
+from leadflow.notifications.services import Message, active_endpoints, lead_event, notify_many
 
 from .models import Assignment
-from .scoring import Routing
+from .scoring import LeadFacts, Routing
 
 A = Assignment
+C = Notification.Channel
+FIELDS = (
+    "pk",
+    "number",
+    "company_name",
+    "contact_name",
+    "phone_e164",
+    "email",
+    "need",
+    "region",
+    "province_id",
+    "industry_id",
+    "grade",
+    "customer_type",
+    "channel_id",
+    "owner_id",
+    "team_id",
+)
 
 
-def write_assignments(placed: list[tuple[Lead, int, Routing]], s, *, now: datetime, by) -> None:
+@dataclass(slots=True)
+class BatchLead:
+    """A 待分配 lead as the batch needs it: what matching reads and what the notice says."""
+
+    pk: int
+    number: str
+    company_name: str
+    contact_name: str
+    phone_e164: str
+    email: str
+    need: str
+    facts: LeadFacts
+    owner_id: int | None
+    team_id: int | None
+
+
+def load_chunk(ids: list[int]) -> list[BatchLead]:
+    """The chunk's leads still 待分配, locked (rows another batch holds are skipped)."""
+    rows = Lead.objects.filter(pk__in=ids, status=Status.UNASSIGNED).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    parents = dict(Channel.objects.values_list("pk", "parent_id"))
+    found = []
+    for values in rows.values_list(*FIELDS):
+        row = dict(zip(FIELDS, values, strict=True))
+        found.append(
+            BatchLead(
+                pk=row["pk"],
+                number=row["number"],
+                company_name=row["company_name"],
+                contact_name=row["contact_name"],
+                phone_e164=row["phone_e164"],
+                email=row["email"],
+                need=row["need"],
+                facts=LeadFacts(
+                    region=row["region"],
+                    province=row["province_id"] or "",
+                    industry=row["industry_id"],
+                    grade=row["grade"],
+                    customer_type=row["customer_type"],
+                    channel=row["channel_id"],
+                    channel_parent=parents.get(row["channel_id"]),
+                ),
+                owner_id=row["owner_id"],
+                team_id=row["team_id"],
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """What the assignment notice needs of an Assignment not yet saved."""
+
+    lead_id: int
+    rep_id: int
+    at: datetime
+    accept_due: datetime
+
+
+def write_assignments(
+    placed: list[tuple[BatchLead, int, Routing]], s, *, now: datetime, by
+) -> None:
     if not placed:
         return
-    from .services import _stage_reason, assigned_message, explanation
+    from .services import _stage_reason, assigned_message, assigned_texts, explanation
 
     policy = s.policy
     accept_due = now + timedelta(hours=policy.confirm_hours)
     decline_due = now + timedelta(hours=policy.decline_hours)
     users = User.objects.in_bulk({rep_id for _lead, rep_id, _r in placed})
     by_id = getattr(by, "pk", None)
-    per_rep: dict[int, list[int]] = defaultdict(list)
-    assignments, changes, audits = [], [], []
+    texts = {**assigned_texts(), "at_local": _local(now), "due_local": _local(accept_due)}
+    reasons: dict[str | None, str] = {}  # the StageChange reason, per rule
+    per_rep: Counter[int] = Counter()
+    mine: dict[int, list[BatchLead]] = defaultdict(list)
+    leads, assignments, changes, audits, messages = [], [], [], [], []
     for lead, rep_id, routing in placed:
         rep = users[rep_id]
-        per_rep[rep_id].append(lead.pk)
+        per_rep[rep_id] += 1
         explained = explanation(routing, s.router.weights)
-        reason = _stage_reason(A.Kind.AUTO, "", explained)
+        rule = explained["rule"]
+        leads.append((Status.ASSIGNED, rep_id, rep.team_id, accept_due, now, lead.pk))
         assignments.append(
-            Assignment(
-                lead=lead,
-                rep=rep,
-                team_id=rep.team_id,
-                kind=A.Kind.AUTO,
-                state=A.State.PENDING,
-                by_id=by_id,
-                rule_id=routing.rule.id if routing.rule else None,
-                reason="",
-                explanation=explained,
-                at=now,
-                accept_due=accept_due,
-                decline_due=decline_due,
-                decline_reason="",
-            )
-        )
+            (lead.pk, rep_id, rep.team_id, A.Kind.AUTO, A.State.PENDING, by_id,
+             rule["id"] if rule else None, "", explained, now, accept_due, decline_due,
+             None, None, "")
+        )  # fmt: skip
+        name = rule["name"] if rule else None
+        if name not in reasons:
+            reasons[name] = _stage_reason(A.Kind.AUTO, "", explained)[:500]
         changes.append(
-            StageChange(
-                lead_id=lead.pk,
-                from_status=Status.UNASSIGNED,
-                to_status=Status.ASSIGNED,
-                at=now,
-                by_id=by_id,
-                reason=reason[:500],
-                evidence={},
-            )
-        )
+            (lead.pk, Status.UNASSIGNED, Status.ASSIGNED, now, by_id, reasons[name], {})
+        )  # fmt: skip
         audits.append(
-            AuditEntry(
-                model="leads.lead",
-                object_pk=str(lead.pk),
-                action=AuditEntry.Action.UPDATE,
-                changes={
-                    "status": [Status.UNASSIGNED.value, Status.ASSIGNED.value],
-                    "owner": [lead.owner_id, rep_id],
-                    "team": [lead.team_id, rep.team_id],
-                },
-                reason="",
-                by_id=by_id,
-                at=now,
-            )
+            ("leads.lead", str(lead.pk), AuditEntry.Action.UPDATE,
+             {"status": [Status.UNASSIGNED.value, Status.ASSIGNED.value],
+              "owner": [lead.owner_id, rep_id], "team": [lead.team_id, rep.team_id]},
+             "", by_id, now)
+        )  # fmt: skip
+        notice = assigned_message(lead, Placed(lead.pk, rep_id, now, accept_due), texts)
+        messages.append((notice, rep))
+        mine[rep_id].append(lead)
+    bulk.update(Lead, "id", LEAD_COLUMNS, leads)
+    with connection.cursor() as cursor:  # in rep order: one lock order for every writer
+        table = connection.ops.quote_name(RepProfile._meta.db_table)
+        cursor.executemany(
+            f"UPDATE {table} SET open_leads = open_leads + %s, last_assigned_at = %s "
+            "WHERE user_id = %s",
+            [(n, _db_time(now), rep_id) for rep_id, n in sorted(per_rep.items())],
         )
-    for rep_id, ids in sorted(per_rep.items()):  # one lock order for every writer
-        Lead.objects.filter(pk__in=ids).update(
-            status=Status.ASSIGNED,
-            owner_id=rep_id,
-            team_id=users[rep_id].team_id,
-            accept_due=accept_due,
-            updated_at=now,
-        )
-        RepProfile.objects.filter(user_id=rep_id).update(
-            open_leads=F("open_leads") + len(ids), last_assigned_at=now
-        )
-    for model, objs in ((Assignment, assignments), (StageChange, changes), (AuditEntry, audits)):
-        columns = bulk.columns_of(model)
-        bulk.insert(model, columns, bulk.rows_of(objs, columns))
-    notify_many(((assigned_message(a.lead, a), a.rep) for a in assignments), now=now)
-    if active_endpoints():
-        for a in assignments:
-            lead = a.lead
-            lead.status, lead.owner, lead.team_id = Status.ASSIGNED, a.rep, a.team_id
-            lead_event(lead, "lead.assigned", at=now, extra={"rep": a.rep.username})
+    bulk.insert(Assignment, ASSIGNMENT_COLUMNS, assignments)
+    bulk.insert(StageChange, CHANGE_COLUMNS, changes)
+    bulk.insert(AuditEntry, AUDIT_COLUMNS, audits)
+    # in-app: one notice per lead (the inbox lists each); e-mail and group robots: one
+    # digest per rep for the whole chunk, rather than hundreds of messages at once
+    notify_many(messages, now=now, channels=frozenset({C.IN_APP}))
+    notify_many(
+        [
+            (_digest(users[r], leads_of_rep, now, texts), users[r])
+            for r, leads_of_rep in mine.items()
+        ],
+        now=now,
+        channels=frozenset({C.EMAIL, C.ROBOT}),
+    )
+    if active_endpoints():  # webhooks want the whole lead: read the few it concerns
+        for lead in Lead.objects.filter(pk__in=[x.pk for x, _r, _w in placed]).select_related(
+            "channel", "owner"
+        ):
+            lead_event(lead, "lead.assigned", at=now, extra={"rep": lead.owner.username})
+
+
+DIGEST_LINES = 30
+
+
+def _digest(rep, leads: list[BatchLead], now: datetime, texts: dict) -> Message:
+    from .services import ASSIGNED_DIGEST
+
+    with translation.override(settings.LANGUAGE_CODE):
+        t = {k: str(v) for k, v in ASSIGNED_DIGEST.items()}
+    lines = [
+        t["line"] % {"n": x.number, "c": x.company_name, "g": x.facts.grade or "—"}
+        for x in leads[:DIGEST_LINES]
+    ]
+    if len(leads) > DIGEST_LINES:
+        lines.append(t["more"] % {"n": len(leads) - DIGEST_LINES})
+    lines.append(t["due"] % {"t": texts["due_local"]})
+    return Message(
+        kind="assigned_digest",
+        key=f"assigned-digest:{rep.pk}:{now.timestamp()}:{leads[0].pk}",
+        title=t["title"] % {"n": len(leads)},
+        lines=tuple(lines),
+        link="/inbox/",
+    )
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _db_time(moment: datetime):
+    return moment if connection.vendor == "postgresql" else bulk._sqlite_datetime(moment)
+
+
+# the column order of the tuples above
+LEAD_COLUMNS = ["status", "owner_id", "team_id", "accept_due", "updated_at"]
+ASSIGNMENT_COLUMNS = [
+    "lead_id", "rep_id", "team_id", "kind", "state", "by_id", "rule_id", "reason",
+    "explanation", "at", "accept_due", "decline_due", "reminded_at", "answered_at",
+    "decline_reason",
+]  # fmt: skip
+CHANGE_COLUMNS = ["lead_id", "from_status", "to_status", "at", "by_id", "reason", "evidence"]
+AUDIT_COLUMNS = ["model", "object_pk", "action", "changes", "reason", "by_id", "at"]

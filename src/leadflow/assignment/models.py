@@ -1,3 +1,4 @@
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,6 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Region
 from leadflow.leads.models import CustomerType, Grade
+
+
+def new_version() -> str:
+    return secrets.token_hex(8)
 
 
 class AssignmentPolicy(models.Model):
@@ -56,6 +61,10 @@ class AssignmentPolicy(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A new random token whenever rules or reps' industries change (signals.py): every
+    # process keeps the rules it loaded until the token moves. Random, not a counter, so a
+    # rolled-back or restored value can never match a cache of something else.
+    version = models.CharField(max_length=16, default=new_version, editable=False)
 
     class Meta:
         verbose_name = _("分配与公海设置")

@@ -21,7 +21,7 @@ from leadflow.core.audit import record_changes, snapshot
 from leadflow.leads.models import Lead, Status
 from leadflow.leads.pipeline import Evidence
 from leadflow.leads.services import move_lead
-from leadflow.notifications.services import Message, notify
+from leadflow.notifications.services import Message, Text, notify
 
 from .models import Assignment, AssignmentPolicy, PoolReturn
 from .services import (
@@ -62,11 +62,11 @@ def warn_due(now: datetime) -> int:
                 Message(
                     kind="pool_warning",
                     key=f"pool-warn:{lead.pk}:{lead.pool_due.timestamp()}",
-                    title=_("线索 %(n)s 将于 %(t)s 退回公海")
-                    % {
-                        "n": lead.number,
-                        "t": timezone.localtime(lead.pool_due).strftime("%m-%d %H:%M"),
-                    },
+                    title=Text(
+                        _("线索 %(n)s 将于 %(t)s 退回公海"),
+                        n=lead.number,
+                        t=timezone.localtime(lead.pool_due).strftime("%m-%d %H:%M"),
+                    ),
                     lines=(_("请尽快跟进并记录；之后无跟进将自动退回公海"),),
                     lead=lead,
                     link=f"/leads/{lead.number}/",
@@ -109,8 +109,8 @@ def return_to_pool(lead: Lead, *, now: datetime, by, reason: str) -> Lead:
             Message(
                 kind="returned_to_pool",
                 key=f"pool-return:{lead.pk}:{now.timestamp()}",
-                title=_("线索 %(n)s 已退回公海") % {"n": lead.number},
-                lines=(_("原因：%(r)s") % {"r": reason},),
+                title=Text(_("线索 %(n)s 已退回公海"), n=lead.number),
+                lines=(Text(_("原因：%(r)s"), r=reason),),
                 lead=lead,
             ),
             [owner, *managers_of(lead, owner)],
@@ -170,23 +170,25 @@ def claim(*, lead: Lead, rep: User, now: datetime) -> Assignment:
     if claims_today(rep, now) >= policy.claim_daily_limit:
         raise AssignmentError(
             "daily_limit",
-            _("今日领取已达上限（%(n)s 条）") % {"n": policy.claim_daily_limit},
+            Text(_("今日领取已达上限（%(n)s 条）"), n=policy.claim_daily_limit),
         )
     if claimed_holding(rep) >= policy.pool_holding_cap:
         raise AssignmentError(
             "holding_cap",
-            _("您从公海领取且仍在跟进的线索已达上限（%(n)s 条）") % {"n": policy.pool_holding_cap},
+            Text(_("您从公海领取且仍在跟进的线索已达上限（%(n)s 条）"), n=policy.pool_holding_cap),
         )
     if profile.open_leads >= profile.capacity:
         raise AssignmentError(
-            "at_capacity", _("您的在跟线索已达上限（%(n)s 条）") % {"n": profile.capacity}
+            "at_capacity", Text(_("您的在跟线索已达上限（%(n)s 条）"), n=profile.capacity)
         )
     until = cooldown_until(lead, rep, now)
     if until is not None:
         raise AssignmentError(
             "cooldown",
-            _("该线索刚从您名下退回公海，%(t)s 后才能重新领取")
-            % {"t": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")},
+            Text(
+                _("该线索刚从您名下退回公海，%(t)s 后才能重新领取"),
+                t=timezone.localtime(until).strftime("%Y-%m-%d %H:%M"),
+            ),
         )
     move_lead(lead=lead, to=Status.ASSIGNED, by=rep, at=now, evidence=Evidence(reason="公海领取"))
     loads.adjust(rep.pk, +1)

@@ -53,6 +53,7 @@ ONLY, BEST, LIGHTER, WAITED, LOWER_ID = (
     "lower_id",
 )
 NEVER = datetime.min.replace(tzinfo=UTC)
+MAX_BOARDS = 20_000
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ class LeadFacts:
 
 @dataclass(frozen=True)
 class Rep:
-    """A rep's profile as matching sees it. `load` and `last_assigned_at` change as leads
-    are assigned: they are passed separately (see `Live`)."""
+    """What a rep handles — it changes rarely, and scores depend only on it. Whether they
+    can take a lead now (capacity, leave, workload) is `Live`."""
 
     id: int
     name: str = ""
@@ -81,9 +82,6 @@ class Rep:
     industries: frozenset[int] = frozenset()
     grades: frozenset[str] = frozenset()
     customer_types: frozenset[str] = frozenset()
-    capacity: int = 50
-    active: bool = True
-    on_leave: bool = False
     team: int | None = None
 
 
@@ -100,10 +98,13 @@ class Weights:
 
 @dataclass
 class Live:
-    """Workload as it stands: open leads per rep and when each last got a lead."""
+    """Each rep's state as it stands: open leads, when they last got a lead, their capacity
+    (default 50), and why they are away (INACTIVE or ON_LEAVE) if they are."""
 
     load: dict[int, int] = field(default_factory=dict)
     last_assigned: dict[int, datetime | None] = field(default_factory=dict)
+    capacity: dict[int, int] = field(default_factory=dict)
+    away: dict[int, str] = field(default_factory=dict)
 
     def took(self, rep_id: int, at: datetime) -> None:
         self.load[rep_id] = self.load.get(rep_id, 0) + 1
@@ -196,14 +197,16 @@ def board(lead: LeadFacts, reps: Iterable[Rep], weights: Weights) -> tuple[Score
     return tuple(sorted((score(lead, rep, weights) for rep in reps), key=lambda s: -s.total))
 
 
-def skip_reason(rep: Rep, load: int, declined: frozenset[int]) -> str | None:
-    if not rep.active:
-        return INACTIVE
-    if rep.on_leave:
-        return ON_LEAVE
-    if rep.id in declined:
+DEFAULT_CAPACITY = 50
+
+
+def skip_reason(rep_id: int, live: Live, declined: frozenset[int]) -> str | None:
+    away = live.away.get(rep_id)
+    if away:
+        return away
+    if rep_id in declined:
         return DECLINED
-    if load >= rep.capacity:
+    if live.load.get(rep_id, 0) >= live.capacity.get(rep_id, DEFAULT_CAPACITY):
         return AT_CAPACITY
     return None
 
@@ -225,7 +228,7 @@ def choose(
         considered += 1
         load = live.load.get(s.rep.id, 0)
         line = Candidate(s, load, live.last_assigned.get(s.rep.id), None)
-        why_not = skip_reason(s.rep, load, declined)
+        why_not = skip_reason(s.rep.id, live, declined)
         if why_not:
             line = Candidate(s, load, line.last_assigned_at, why_not)
         else:
@@ -334,6 +337,8 @@ class Router:
         key = (rule.id if rule else None, lead.key())
         scored = self._boards.get(key)
         if scored is None:
+            if len(self._boards) >= MAX_BOARDS:  # a bound on memory; rebuilt as needed
+                self._boards.clear()
             scored = board(lead, self.candidates(rule), self.weights)
             self._boards[key] = scored
         if not scored:

@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts import loads
@@ -30,7 +31,7 @@ from leadflow.core.masking import mask_phone
 from leadflow.leads.models import OPEN_STATUSES, Lead, Status
 from leadflow.leads.pipeline import Evidence
 from leadflow.leads.services import move_lead
-from leadflow.notifications.services import Message, lead_event, notify
+from leadflow.notifications.services import Message, Text, lead_event, notify
 
 from . import scoring
 from .models import Assignment, AssignmentPolicy, AssignmentRule
@@ -74,34 +75,63 @@ def facts(lead: Lead) -> LeadFacts:
     )
 
 
-def reps_and_live(now: datetime) -> tuple[list[scoring.Rep], Live]:
-    """Every rep's profile and workload. Reps are users in the rep role with a profile."""
-    today = timezone.localdate(now)
-    profiles = (
+def reps() -> list[scoring.Rep]:
+    """What each rep handles (cached with the rules: it changes rarely)."""
+    industries: dict[int, set[int]] = defaultdict(set)
+    through = RepProfile.industries.through
+    for user_id, industry_id in through.objects.values_list("repprofile__user_id", "industry_id"):
+        industries[user_id].add(industry_id)
+    rows = (
         RepProfile.objects.filter(user__groups__name=Role.REP)
-        .select_related("user")
-        .prefetch_related("industries")
         .order_by("user_id")
-    )
-    reps, live = [], Live()
-    for p in profiles:
-        reps.append(
-            scoring.Rep(
-                id=p.user_id,
-                name=str(p.user),
-                regions=frozenset(p.regions),
-                industries=frozenset(i.pk for i in p.industries.all()),
-                grades=frozenset(p.grades),
-                customer_types=frozenset(p.customer_types),
-                capacity=p.capacity,
-                active=p.active and p.user.is_active,
-                on_leave=p.away_on(today),
-                team=p.user.team_id,
-            )
+        .values_list(
+            "user_id",
+            "user__display_name",
+            "user__username",
+            "user__team_id",
+            "regions",
+            "grades",
+            "customer_types",
         )
-        live.load[p.user_id] = p.open_leads
-        live.last_assigned[p.user_id] = p.last_assigned_at
-    return reps, live
+    )
+    return [
+        scoring.Rep(
+            id=uid,
+            name=display or username,
+            regions=frozenset(regions),
+            industries=frozenset(industries.get(uid, ())),
+            grades=frozenset(grades),
+            customer_types=frozenset(types),
+            team=team,
+        )
+        for uid, display, username, team, regions, grades, types in rows
+    ]
+
+
+def live(now: datetime, rep_ids) -> Live:
+    """Each rep's state now — workload, capacity, leave, active — in one query of plain
+    columns (these change all day, so they are never cached)."""
+    today = timezone.localdate(now)
+    state = Live()
+    rows = RepProfile.objects.filter(user_id__in=list(rep_ids)).values_list(
+        "user_id",
+        "user__is_active",
+        "capacity",
+        "active",
+        "on_leave",
+        "on_leave_until",
+        "open_leads",
+        "last_assigned_at",
+    )
+    for uid, user_active, capacity, active, on_leave, until, open_leads, last in rows:
+        state.load[uid] = open_leads
+        state.last_assigned[uid] = last
+        state.capacity[uid] = capacity
+        if not (active and user_active):
+            state.away[uid] = scoring.INACTIVE
+        elif on_leave or (until is not None and until >= today):
+            state.away[uid] = scoring.ON_LEAVE
+    return state
 
 
 def rules() -> list[scoring.Rule]:
@@ -132,10 +162,21 @@ class Setup:
     live: Live
 
 
+# per database: the policy version and the router built at it
+_routers: dict[str, tuple[str, Router]] = {}
+
+
 def setup(now: datetime) -> Setup:
+    """What matching needs now. The router — rules, what reps handle, weights, and the
+    score boards it has worked out — is kept until the policy version moves (signals.py);
+    workloads and availability are read every time."""
     policy = AssignmentPolicy.current()
-    reps, live = reps_and_live(now)
-    return Setup(policy, Router(rules(), reps, weights_of(policy)), live)
+    cached = _routers.get(connection.alias)
+    if cached is None or cached[0] != policy.version:
+        cached = (policy.version, Router(rules(), reps(), weights_of(policy)))
+        _routers[connection.alias] = cached
+    router = cached[1]
+    return Setup(policy, router, live(now, router.reps))
 
 
 def explanation(routing: Routing, weights: scoring.Weights) -> dict:
@@ -210,7 +251,7 @@ def _route_and_place(lead: Lead, *, now: datetime, by, note: str, s: Setup) -> A
                 explained=explanation(routing, s.router.weights),
             )
         # filled up meanwhile (another process): look again without them
-        s.live.load[rep_id] = s.router.reps[rep_id].capacity
+        s.live.load[rep_id] = s.live.capacity.get(rep_id, 0)
     return None
 
 
@@ -289,31 +330,58 @@ def _place(
 def _stage_reason(kind: str, reason: str, explained: dict | None) -> str:
     if kind == A.Kind.AUTO:
         rule = (explained or {}).get("rule")
-        text = str(_("自动分配：规则“%(r)s”") % {"r": rule["name"]} if rule else _("自动分配"))
+        text = str(Text(_("自动分配：规则“%(r)s”"), r=rule["name"]) if rule else _("自动分配"))
         return f"{text}；{reason}" if reason else text
     return reason or str(A.Kind(kind).label)
 
 
-def assigned_message(lead: Lead, a: Assignment) -> Message:
-    """R2.4: lead number, customer, contact, need summary, time and the confirm deadline."""
+ASSIGNED_DIGEST = {
+    "title": _("%(n)s 条新线索待确认"),
+    "line": _("%(n)s %(c)s（%(g)s）"),
+    "more": _("……另有 %(n)s 条，请到“待我确认”查看"),
+    "due": _("请在 %(t)s 前确认接收"),
+}
+ASSIGNED_TEXT = {
+    "title": _("新线索待确认：%(n)s %(c)s"),
+    "customer": _("客户：%(c)s"),
+    "contact": _("联系人：%(c)s"),
+    "need": _("需求：%(n)s"),
+    "at": _("分配时间：%(t)s"),
+    "due": _("请在 %(t)s 前确认接收"),
+}
+
+
+def assigned_texts() -> dict[str, str]:
+    """The assignment notice's lines, translated once (a batch formats thousands)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {k: str(v) for k, v in ASSIGNED_TEXT.items()}
+
+
+def assigned_message(lead, a, texts: dict[str, str] | None = None) -> Message:
+    """R2.4: lead number, customer, contact, need summary, time and the confirm deadline.
+    `a` is the Assignment (or anything with its lead_id, rep_id, at and accept_due); a
+    batch passes `texts` with the times already written (they are the same for all)."""
+    t = texts or assigned_texts()
     need = lead.need if len(lead.need) <= 80 else lead.need[:79] + "…"
-    contact = f"{lead.contact_name} {lead.phone_e164 or lead.email}".strip()
+    customer = t["customer"] % {"c": lead.company_name}
+    at = t["at_local"] if "at_local" in t else _local(a.at)
+    due = t["due"] % {"t": t["due_local"] if "due_local" in t else _local(a.accept_due)}
     return Message(
         kind="assigned",
         key=f"assigned:{a.lead_id}:{a.rep_id}:{a.at.timestamp()}",
-        title=_("新线索待确认：%(n)s %(c)s") % {"n": lead.number, "c": lead.company_name},
+        title=t["title"] % {"n": lead.number, "c": lead.company_name},
         lines=(
-            _("客户：%(c)s") % {"c": lead.company_name},
-            _("联系人：%(c)s") % {"c": contact},
-            _("需求：%(n)s") % {"n": need},
-            _("分配时间：%(t)s") % {"t": _local(a.at)},
-            _("请在 %(t)s 前确认接收") % {"t": _local(a.accept_due)},
+            customer,
+            t["contact"] % {"c": f"{lead.contact_name} {lead.phone_e164 or lead.email}".strip()},
+            t["need"] % {"n": need},
+            t["at"] % {"t": at},
+            due,
         ),
-        public_lines=(
-            _("客户：%(c)s") % {"c": lead.company_name},
-            _("联系人：%(c)s %(p)s") % {"c": lead.contact_name, "p": mask_phone(lead.phone_e164)},
-            _("需求：%(n)s") % {"n": need},
-            _("请在 %(t)s 前确认接收") % {"t": _local(a.accept_due)},
+        public_lines=(  # for group chats: the phone masked
+            customer,
+            t["contact"] % {"c": f"{lead.contact_name} {mask_phone(lead.phone_e164)}".strip()},
+            t["need"] % {"n": need},
+            due,
         ),
         lead=lead,
         link=f"/leads/{lead.number}/",
@@ -366,12 +434,14 @@ def decline(*, lead: Lead, rep: User, now: datetime, reason: str) -> Assignment 
     if now > a.decline_due:
         raise AssignmentError(
             "decline_window_passed",
-            _("已超过 %(h)s 小时的拒绝时限：请接收，或请经理改派")
-            % {"h": AssignmentPolicy.current().decline_hours},
+            Text(
+                _("已超过 %(h)s 小时的拒绝时限：请接收，或请经理改派"),
+                h=AssignmentPolicy.current().decline_hours,
+            ),
         )
     a.state, a.answered_at, a.decline_reason = A.State.DECLINED, now, reason[:500]
     a.save(update_fields=["state", "answered_at", "decline_reason"])
-    note = str(_("%(rep)s 拒绝：%(r)s") % {"rep": rep, "r": reason})
+    note = str(Text(_("%(rep)s 拒绝：%(r)s"), rep=rep, r=reason))
     nxt = _route_and_place(lead, now=now, by=None, note=note, s=setup(now))
     _tell_managers(
         lead,
@@ -379,8 +449,8 @@ def decline(*, lead: Lead, rep: User, now: datetime, reason: str) -> Assignment 
         now,
         kind="declined",
         key=f"declined:{a.pk}",
-        title=_("%(rep)s 拒绝了线索 %(n)s") % {"rep": rep, "n": lead.number},
-        lines=(_("原因：%(r)s") % {"r": reason}, _next_line(nxt)),
+        title=Text(_("%(rep)s 拒绝了线索 %(n)s"), rep=rep, n=lead.number),
+        lines=(Text(_("原因：%(r)s"), r=reason), _next_line(nxt)),
     )
     return nxt
 
@@ -388,7 +458,7 @@ def decline(*, lead: Lead, rep: User, now: datetime, reason: str) -> Assignment 
 def _next_line(nxt: Assignment | None):
     if nxt is None:
         return _("暂无可接手的销售，线索待分配，请手动分配")
-    return _("已改派给 %(rep)s") % {"rep": nxt.rep}
+    return Text(_("已改派给 %(rep)s"), rep=nxt.rep)
 
 
 def _pending_for(lead: Lead, rep: User) -> Assignment:
@@ -427,7 +497,7 @@ def expire_due(now: datetime) -> int:
             ):
                 continue
             lead = _locked(a.lead)
-            note = str(_("%(rep)s 超时未确认") % {"rep": a.rep})
+            note = str(Text(_("%(rep)s 超时未确认"), rep=a.rep))
             nxt = _route_and_place(lead, now=now, by=None, note=note, s=setup(now))
             _tell_managers(
                 lead,
@@ -435,14 +505,14 @@ def expire_due(now: datetime) -> int:
                 now,
                 kind="expired",
                 key=f"expired:{a.pk}",
-                title=_("线索 %(n)s 超时未确认（%(rep)s）") % {"n": lead.number, "rep": a.rep},
-                lines=(_("确认截止：%(t)s") % {"t": _local(a.accept_due)}, _next_line(nxt)),
+                title=Text(_("线索 %(n)s 超时未确认（%(rep)s）"), n=lead.number, rep=a.rep),
+                lines=(Text(_("确认截止：%(t)s"), t=_local(a.accept_due)), _next_line(nxt)),
             )
             notify(
                 Message(
                     kind="expired",
                     key=f"expired-rep:{a.pk}",
-                    title=_("线索 %(n)s 未在时限内确认，已改派") % {"n": lead.number},
+                    title=Text(_("线索 %(n)s 未在时限内确认，已改派"), n=lead.number),
                     lead=lead,
                 ),
                 [a.rep],
@@ -467,9 +537,10 @@ def remind_due(now: datetime) -> int:
                 Message(
                     kind="confirm_reminder",
                     key=f"remind:{a.pk}",
-                    title=_("请尽快确认线索 %(n)s %(c)s")
-                    % {"n": a.lead.number, "c": a.lead.company_name},
-                    lines=(_("确认截止：%(t)s") % {"t": _local(a.accept_due)},),
+                    title=Text(
+                        _("请尽快确认线索 %(n)s %(c)s"), n=a.lead.number, c=a.lead.company_name
+                    ),
+                    lines=(Text(_("确认截止：%(t)s"), t=_local(a.accept_due)),),
                     lead=a.lead,
                     link=f"/leads/{a.lead.number}/",
                 ),
@@ -526,10 +597,10 @@ def assign_manually(*, lead: Lead, rep: User, by: User, now: datetime, reason: s
     lead = _locked(lead)
     if lead.status not in MANUALLY_ASSIGNABLE:
         raise AssignmentError(
-            "not_assignable", _("“%(s)s”状态的线索不能分配") % {"s": lead.get_status_display()}
+            "not_assignable", Text(_("“%(s)s”状态的线索不能分配"), s=lead.get_status_display())
         )
     if lead.owner_id == rep.pk:
-        raise AssignmentError("same_rep", _("线索已由 %(rep)s 负责") % {"rep": rep})
+        raise AssignmentError("same_rep", Text(_("线索已由 %(rep)s 负责"), rep=rep))
     previous = lead.owner
     loads.adjust(rep.pk, +1)
     RepProfile.objects.filter(user=rep).update(last_assigned_at=now)
@@ -547,8 +618,8 @@ def assign_manually(*, lead: Lead, rep: User, by: User, now: datetime, reason: s
             Message(
                 kind="reassigned",
                 key=f"reassigned:{a.pk}",
-                title=_("线索 %(n)s 已改派给 %(rep)s") % {"n": lead.number, "rep": rep},
-                lines=(_("原因：%(r)s") % {"r": reason},),
+                title=Text(_("线索 %(n)s 已改派给 %(rep)s"), n=lead.number, rep=rep),
+                lines=(Text(_("原因：%(r)s"), r=reason),),
                 lead=lead,
             ),
             [previous],
@@ -559,8 +630,8 @@ def assign_manually(*, lead: Lead, rep: User, by: User, now: datetime, reason: s
             Message(
                 kind="handed_over",
                 key=f"handed:{a.pk}",
-                title=_("%(by)s 将线索 %(n)s 交给您跟进") % {"by": by, "n": lead.number},
-                lines=(_("原因：%(r)s") % {"r": reason},),
+                title=Text(_("%(by)s 将线索 %(n)s 交给您跟进"), by=by, n=lead.number),
+                lines=(Text(_("原因：%(r)s"), r=reason),),
                 lead=lead,
                 link=f"/leads/{lead.number}/",
             ),
@@ -598,22 +669,17 @@ def assign_batch(leads, *, now: datetime, by=None) -> BatchResult:
 
 
 def _assign_chunk(ids: list[int], s: Setup, now: datetime, by, result: BatchResult) -> None:
-    from .bulk import write_assignments
+    from .bulk import BatchLead, load_chunk, write_assignments
 
-    rows = Lead.objects.filter(pk__in=ids, status=Status.UNASSIGNED).select_related(
-        "channel", "industry"
-    )
-    if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True, of=("self",))
-    leads = list(rows)
+    leads = load_chunk(ids)
     declined = _declined_many([lead.pk for lead in leads])
-    placed: list[tuple[Lead, int, Routing]] = []
+    placed: list[tuple[BatchLead, int, Routing]] = []
     for lead in leads:
-        routing = s.router.route(facts(lead), s.live, declined.get(lead.pk, frozenset()))
+        routing = s.router.route(lead.facts, s.live, declined.get(lead.pk, frozenset()))
         winner = routing.decision.winner
         if winner is None:
             result.unplaced += 1
-            _tell_unplaceable(lead, routing, now)
+            _tell_unplaceable(Lead.objects.select_related("team").get(pk=lead.pk), routing, now)
             continue
         s.live.took(winner.scored.rep.id, now)
         placed.append((lead, winner.scored.rep.id, routing))
@@ -665,7 +731,7 @@ def _tell_unplaceable(lead: Lead, routing: Routing, now: datetime) -> None:
         Message(
             kind="unplaceable",
             key=f"unplaceable:{lead.pk}:{day}",
-            title=_("线索 %(n)s 暂无可分配的销售") % {"n": lead.number},
+            title=Text(_("线索 %(n)s 暂无可分配的销售"), n=lead.number),
             lines=(_("所有候选销售均已满额、休假或拒绝，请手动分配"),),
             lead=lead,
             link="/assignment/",

@@ -5,6 +5,7 @@
 chosen once per call. Values must already be clean — these are rows the intake rules made.
 """
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -23,25 +24,122 @@ def rows_of(objects: Iterable[models.Model], columns: Sequence[str]) -> list[tup
     return [tuple(getattr(obj, name) for name in columns) for obj in objects]
 
 
-def insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
+class _Plan:
+    """Column names and one converter per column, worked out once per call."""
+
+    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        q = connection.ops.quote_name
+        self.table = q(model._meta.db_table)
+        self.quoted = [q(fields[c].column) for c in columns]
+        self.names = ", ".join(self.quoted)
+        self.marks = ", ".join(["%s"] * len(columns))
+        self.convert = [_converter(fields[c]) for c in columns]
+
+    def rows(self, rows: Iterable[tuple]) -> list[tuple]:
+        convert = self.convert
+        return [
+            tuple(v if v is None or c is None else c(v) for c, v in zip(convert, row, strict=True))
+            for row in rows
+        ]
+
+
+def insert(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    *,
+    table: str | None = None,
+) -> None:
+    """Insert `rows` (tuples in `columns` order) into the model's table, or into `table`."""
     if not rows:
         return
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    convert = [_converter(fields[name]) for name in columns]
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
-    prepared = (
-        tuple(v if v is None or c is None else c(v) for c, v in zip(convert, row, strict=True))
-        for row in rows
-    )
+    plan = _Plan(model, columns)
+    target = connection.ops.quote_name(table) if table else plan.table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in prepared:
+            with cursor.copy(f"COPY {target} ({plan.names}) FROM STDIN") as copy:
+                for row in plan.rows(rows):
                     copy.write_row(row)
         else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(prepared))
+            cursor.executemany(
+                f"INSERT INTO {target} ({plan.names}) VALUES ({plan.marks})", plan.rows(rows)
+            )
+
+
+def update(
+    model: type[models.Model], key: str, columns: Sequence[str], rows: Sequence[tuple]
+) -> None:
+    """`UPDATE … SET columns WHERE key = …` for each row (values of `columns`, then the
+    key): on PostgreSQL one statement joining the rows COPYed into a temporary table, on
+    SQLite one executemany (in-process, no round trips)."""
+    if not rows:
+        return
+    plan = _Plan(model, [*columns, key])
+    *sets, k = plan.quoted
+    if connection.vendor == "postgresql":
+        staging = _staging(model, plan, [*columns, key], rows)
+        assignments = ", ".join(f"{n} = s.{n}" for n in sets)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {plan.table} AS t SET {assignments} FROM {staging} AS s "
+                f"WHERE t.{k} = s.{k}"
+            )
+            cursor.execute(f"DELETE FROM {staging}")
+        return
+    assignments = ", ".join(f"{n} = %s" for n in sets)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {plan.table} SET {assignments} WHERE {k} = %s", plan.rows(rows))
+
+
+SMALL = 50  # fewer rows than this go as one pipelined statement, not through a staging table
+
+
+def insert_ignoring(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple], *, unique: str
+) -> None:
+    """`insert`, skipping rows whose `unique` column already holds the value (the outbox's
+    dedup keys): INSERT … ON CONFLICT DO NOTHING on PostgreSQL — many rows COPYed into a
+    temporary table first —, INSERT OR IGNORE on SQLite."""
+    if not rows:
+        return
+    plan = _Plan(model, columns)
+    key = connection.ops.quote_name(model._meta.get_field(unique).column)
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(
+                f"INSERT OR IGNORE INTO {plan.table} ({plan.names}) VALUES ({plan.marks})",
+                plan.rows(rows),
+            )
+        elif len(rows) < SMALL:
+            cursor.executemany(
+                f"INSERT INTO {plan.table} ({plan.names}) VALUES ({plan.marks}) "
+                f"ON CONFLICT ({key}) DO NOTHING",
+                plan.rows(rows),
+            )
+        else:
+            staging = _staging(model, plan, columns, rows)
+            cursor.execute(
+                f"INSERT INTO {plan.table} ({plan.names}) SELECT {plan.names} FROM {staging} "
+                f"ON CONFLICT ({key}) DO NOTHING"
+            )
+            cursor.execute(f"DELETE FROM {staging}")
+
+
+def _staging(
+    model: type[models.Model], plan: _Plan, columns: Sequence[str], rows: Sequence[tuple]
+) -> str:
+    """A temporary table (PostgreSQL) with `plan`'s columns, holding `rows` (by COPY)."""
+    digest = hashlib.sha1(plan.names.encode()).hexdigest()[:8]  # one table per column set
+    name = f"staging_{model._meta.db_table}_{digest}"
+    staging = connection.ops.quote_name(name)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "
+            f"AS SELECT {plan.names} FROM {plan.table} WITH NO DATA"
+        )
+    insert(model, columns, rows, table=name)
+    return staging
 
 
 def _converter(field: models.Field) -> Callable[[Any], Any] | None:

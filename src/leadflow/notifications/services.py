@@ -11,12 +11,32 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
+
+from leadflow.core import bulk
 
 from .models import Notification, Robot, WebhookEndpoint
 
 C = Notification.Channel
 S = Notification.State
+
+
+class Text:
+    """A line with parameters, translated when written out rather than when made: the
+    services build messages during a request in any language, the outbox stores them in
+    the site's language."""
+
+    __slots__ = ("params", "template")
+
+    def __init__(self, template, **params) -> None:
+        self.template, self.params = template, params
+
+    def __str__(self) -> str:
+        return str(self.template) % self.params
+
+    def __repr__(self) -> str:
+        return f"Text({str(self)!r})"
 
 
 @dataclass(frozen=True)
@@ -31,43 +51,53 @@ class Message:
     data: dict = field(default_factory=dict)
 
     def text(self, channel: str) -> tuple[str, str]:
-        """Title and body, in the site's language (rows outlive the request)."""
+        """Title and body for `channel` in the active language."""
         lines = self.lines
         if channel == C.ROBOT and self.public_lines is not None:
             lines = self.public_lines
-        with translation.override(settings.LANGUAGE_CODE):
-            return str(self.title), "\n".join(str(line) for line in lines)
+        return str(self.title), "\n".join(str(line) for line in lines)
 
 
 def notify(message: Message, recipients: Iterable, *, now: datetime) -> int:
     """Tell each recipient in-app, by e-mail (when they have an address) and through the
     group robots of their team and their own; each robot once per message. Returns rows
     written."""
-    rows: list[Notification] = []
-    robots_done: set[int] = set()
-    people = [r for r in recipients if r is not None and r.is_active]
-    robots = _robots_for(people)
-    for person in {p.pk: p for p in people}.values():
-        rows.append(_row(message, C.IN_APP, now, recipient=person, state=S.SENT, sent_at=now))
-        if person.email:
-            rows.append(_row(message, C.EMAIL, now, recipient=person))
-        for robot in robots.get(person.pk, ()):
-            if robot.pk not in robots_done:
-                robots_done.add(robot.pk)
-                rows.append(_row(message, C.ROBOT, now, robot=robot))
-    return _write(rows)
+    people = list({r.pk: r for r in recipients if r is not None and r.is_active}.values())
+    return notify_many([(message, person) for person in people], now=now)
 
 
-def notify_many(pairs: Iterable[tuple[Message, object]], *, now: datetime) -> int:
-    """`notify` for many (message, recipient) pairs at once (batch assignment)."""
+ALL_CHANNELS = frozenset({C.IN_APP, C.EMAIL, C.ROBOT})
+
+
+def notify_many(
+    pairs: Iterable[tuple[Message, object]],
+    *,
+    now: datetime,
+    channels: frozenset[str] = ALL_CHANNELS,
+) -> int:
+    """`notify` for many (message, recipient) pairs at once (batch assignment), through
+    `channels`. Texts are written in the site's language: the rows outlive the request."""
     pairs = [(m, r) for m, r in pairs if r is not None and r.is_active]
-    robots = _robots_for([r for _m, r in pairs])
-    rows = []
-    for message, person in pairs:
-        rows.append(_row(message, C.IN_APP, now, recipient=person, state=S.SENT, sent_at=now))
-        if person.email:
-            rows.append(_row(message, C.EMAIL, now, recipient=person))
-        rows += [_row(message, C.ROBOT, now, robot=r) for r in robots.get(person.pk, ())]
+    robots = _robots_for([r for _m, r in pairs]) if C.ROBOT in channels else {}
+    rows: list[dict] = []
+    robots_done: set[tuple[int, int]] = set()
+    with translation.override(settings.LANGUAGE_CODE):
+        for message, person in pairs:
+            text = message.text(C.IN_APP)
+            if C.IN_APP in channels:
+                rows.append(_row(message, C.IN_APP, now, text, person, state=S.SENT, sent_at=now))
+            if person.email and C.EMAIL in channels:
+                rows.append(_row(message, C.EMAIL, now, text, person))
+            mine = [
+                r
+                for r in (robots.get(person.pk, ()) if C.ROBOT in channels else ())
+                if (id(message), r.pk) not in robots_done
+            ]
+            if mine:
+                public = message.text(C.ROBOT)
+                for robot in mine:
+                    robots_done.add((id(message), robot.pk))
+                    rows.append(_row(message, C.ROBOT, now, public, robot))
     return _write(rows)
 
 
@@ -79,17 +109,18 @@ def lead_event(lead, event: str, *, at: datetime, key: str = "", extra: dict | N
     key = key or f"{lead.pk}:{lead.status}:{at.isoformat()}"
     payload = {"event": event, "at": at.isoformat(), "lead": lead_summary(lead), **(extra or {})}
     rows = [
-        Notification(
-            kind=event,
-            channel=C.WEBHOOK,
-            webhook_id=endpoint.pk,
-            lead_id=lead.pk,
-            title=event,
-            payload=payload,
-            dedup_key=f"{event}:{key}:wh{endpoint.pk}"[:200],
-            next_attempt_at=at,
-            created_at=at,
-        )
+        {
+            **ROW_DEFAULTS,
+            "kind": event,
+            "channel": C.WEBHOOK,
+            "webhook_id": endpoint.pk,
+            "lead_id": lead.pk,
+            "title": event,
+            "payload": payload,
+            "dedup_key": f"{event}:{key}:wh{endpoint.pk}"[:200],
+            "next_attempt_at": at,
+            "created_at": at,
+        }
         for endpoint in endpoints
     ]
     return _write(rows)
@@ -133,9 +164,7 @@ def _robots_for(people: list) -> dict[int, list[Robot]]:
     ids = {p.pk for p in people}
     if not ids:
         return {}
-    found = list(Robot.objects.filter(active=True, team_id__in=teams)) + list(
-        Robot.objects.filter(active=True, user_id__in=ids)
-    )
+    found = list(Robot.objects.filter(Q(team_id__in=teams) | Q(user_id__in=ids), active=True))
     by_person: dict[int, list[Robot]] = {}
     for person in people:
         mine = [r for r in found if r.user_id == person.pk or r.team_id == person.team_id]
@@ -144,29 +173,53 @@ def _robots_for(people: list) -> dict[int, list[Robot]]:
     return by_person
 
 
-def _row(message: Message, channel: str, now: datetime, **kw) -> Notification:
-    target = kw.get("recipient") or kw.get("robot")
-    target_key = f"u{target.pk}" if "recipient" in kw else f"r{target.pk}"
-    title, body = message.text(channel)
-    return Notification(
-        kind=message.kind,
-        channel=channel,
-        lead_id=getattr(message.lead, "pk", None),
-        title=title[:200],
-        body=body,
-        payload={"link": message.link, **message.data},
-        dedup_key=f"{message.key}:{channel}:{target_key}"[:200],
-        next_attempt_at=None if kw.get("state") == S.SENT else now,
-        created_at=now,
+COLUMNS = bulk.columns_of(Notification)
+ROW_DEFAULTS = {
+    "recipient_id": None,
+    "robot_id": None,
+    "webhook_id": None,
+    "lead_id": None,
+    "body": "",
+    "payload": {},
+    "state": S.PENDING,
+    "attempts": 0,
+    "next_attempt_at": None,
+    "claim": "",
+    "last_error": "",
+    "digest_id": None,
+    "sent_at": None,
+    "read_at": None,
+}
+
+
+def _row(message: Message, channel: str, now: datetime, text, target, **kw) -> dict:
+    is_person = channel in (C.IN_APP, C.EMAIL)
+    title, body = text
+    return {
+        **ROW_DEFAULTS,
+        "kind": message.kind,
+        "channel": channel,
+        "recipient_id" if is_person else "robot_id": target.pk,
+        "lead_id": getattr(message.lead, "pk", None),
+        "title": title[:200],
+        "body": body,
+        "payload": {"link": message.link, **message.data},
+        "dedup_key": f"{message.key}:{channel}:{'u' if is_person else 'r'}{target.pk}"[:200],
+        "next_attempt_at": None if kw.get("state") == S.SENT else now,
+        "created_at": now,
         **kw,
-    )
+    }
 
 
-def _write(rows: list[Notification]) -> int:
+def _write(rows: list[dict]) -> int:
+    """Insert the rows, skipping any whose dedup key is already there (the same event
+    written twice), and start delivery after commit when any is not delivered yet."""
     if not rows:
         return 0
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    if any(r.state != S.SENT for r in rows):
+    bulk.insert_ignoring(
+        Notification, COLUMNS, [tuple(r[c] for c in COLUMNS) for r in rows], unique="dedup_key"
+    )
+    if any(r["state"] != S.SENT for r in rows):
         _deliver_after_commit()
     return len(rows)
 

@@ -1,0 +1,252 @@
+"""Assignment benchmark (issue: assignment, confirmation, notifications and the pool).
+
+100,000 verified leads, 200 reps in 10 teams, 50 rules, on PostgreSQL (and SQLite):
+
+- **batch**: `assign_batch` over every 待分配 lead — the manager's "assign all" and the
+  sweeper's retry — with every write a single assignment makes: the lead, its StageChange,
+  its audit entry, the Assignment with its explanation, the workload counters and the
+  outbox rows (in-app, e-mail and the team robot) for each rep. Target ≥ 5,000 leads/s.
+- **single**: `assign_lead` for one lead in its own transaction, as verification calls it,
+  with the 100,000 already placed; p50 / p99 over 1,000 leads. Target p99 ≤ 20 ms.
+
+    .venv/bin/python bench/assign.py                       # PostgreSQL and SQLite
+    .venv/bin/python bench/assign.py --engines postgres --leads 20000
+
+Each engine runs in a fresh database (PostgreSQL: leadflow_bench_assign, dropped and made
+again; SQLite: bench/var/assign.sqlite3).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "bench" / "var"
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+)
+PG_DB = "leadflow_bench_assign"
+REGIONS = ["华北", "华东", "华南", "华中", "西南", "西北", "东北"]
+PROVINCES = {  # one province per region is enough for the rules' conditions
+    "华北": "11",
+    "华东": "32",
+    "华南": "44",
+    "华中": "42",
+    "西南": "51",
+    "西北": "61",
+    "东北": "21",
+}
+
+
+def engine_env(engine: str) -> dict:
+    env = dict(os.environ, LEADFLOW_INSECURE_DEV="1", LEADFLOW_VAR_DIR=str(VAR))
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")])
+    env["DJANGO_SETTINGS_MODULE"] = "leadflow.settings"
+    if engine == "sqlite":
+        path = VAR / "assign.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        env["DATABASE_URL"] = f"sqlite:///{path}"
+    else:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
+            conn.execute(f'CREATE DATABASE "{PG_DB}"')
+        env["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{PG_DB}"
+    return env
+
+
+def seed(leads: int, rng) -> dict:
+    """Reps, teams, rules and `leads` verified leads (written in bulk: they stand for what
+    intake produced; intake itself is measured by bench/intake.py)."""
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+    from django.utils import timezone
+
+    from leadflow.accounts.models import RepProfile, Role, Team, User
+    from leadflow.assignment.models import AssignmentRule
+    from leadflow.core import bulk
+    from leadflow.leads.models import Channel, Industry, Lead, Status
+    from leadflow.notifications.models import Robot
+
+    now = timezone.now()
+    industries = list(Industry.objects.filter(is_target=True))
+    channels = list(Channel.objects.all())
+    rep_group = Group.objects.get(name=Role.REP)
+    with transaction.atomic():
+        staff = User.objects.create(username="bench-support", is_superuser=True)
+        teams = []
+        for t in range(10):
+            region = REGIONS[t % len(REGIONS)]
+            manager = User.objects.create(username=f"manager{t}", email=f"m{t}@bench.cn")
+            team = Team.objects.create(name=f"{region}{t}组", region=region, manager=manager)
+            Robot.objects.create(
+                name=f"群{t}", platform="wecom", url="https://qyapi.weixin.qq.com/x", team=team
+            )
+            teams.append(team)
+        for r in range(200):
+            team = teams[r % 10]
+            rep = User.objects.create(
+                username=f"rep{r}", email=f"rep{r}@bench.cn", team=team, display_name=f"销售{r}"
+            )
+            rep.groups.add(rep_group)
+            profile = RepProfile.objects.create(
+                user=rep,
+                regions=[team.region] + ([rng.choice(REGIONS)] if r % 3 == 0 else []),
+                grades=rng.sample(["A", "B", "C"], rng.randint(1, 3)),
+                capacity=5000,
+                on_leave=r % 50 == 7,
+            )
+            profile.industries.set(rng.sample(industries, rng.randint(0, 4)))
+        for n in range(50):
+            rule = AssignmentRule.objects.create(
+                name=f"规则{n}",
+                order=n,
+                regions=[rng.choice(REGIONS)] if n % 2 == 0 else [],
+                grades=rng.sample(["A", "B", "C"], rng.randint(1, 2)) if n % 3 == 0 else [],
+                team=teams[n % 10] if n % 10 else None,
+                rep=User.objects.get(username=f"rep{n * 4}") if n % 10 == 0 else None,
+            )
+            if n % 2 == 1:
+                rule.industries.set(rng.sample(industries, 2))
+        columns = bulk.columns_of(Lead)
+        rows = []
+        for n in range(leads):
+            region = rng.choice(REGIONS)
+            lead = Lead(
+                number=f"B{n:09d}",
+                channel=rng.choice(channels),
+                status=Status.UNASSIGNED,
+                company_name=f"基准客户{n}有限公司",
+                contact_name="王经理",
+                phone_e164=f"+86139{n:08d}",
+                industry=rng.choice(industries),
+                need="采购设备",
+                acquired_at=now,
+                province_id=PROVINCES[region],
+                region=region,
+                grade=rng.choice("ABC"),
+                created_by=staff,
+                verified_by=staff,
+                verified_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            rows.append(lead)
+            if len(rows) == 10_000:
+                bulk.insert(Lead, columns, bulk.rows_of(rows, columns))
+                rows = []
+        bulk.insert(Lead, columns, bulk.rows_of(rows, columns))
+    _analyze()
+    return {"reps": 200, "rules": 50, "leads": leads}
+
+
+def _analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            connection.ensure_connection()
+            previous = connection.connection.autocommit
+            connection.connection.autocommit = True
+            cursor.execute("VACUUM ANALYZE")
+            connection.connection.autocommit = previous
+        else:
+            cursor.execute("ANALYZE")
+
+
+def child(leads: int, singles: int) -> dict:
+    import random
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from leadflow.assignment.services import assign_batch, assign_lead
+    from leadflow.leads.models import Lead, Status
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(2026)
+    seed(leads + singles, rng)
+    singles_ids = list(
+        Lead.objects.order_by("-pk").values_list("pk", flat=True)[:singles]
+    )  # kept back for the single-lead measure
+    Lead.objects.filter(pk__in=singles_ids).update(status=Status.PENDING_REVIEW)
+
+    start = time.perf_counter()
+    result = assign_batch(Lead.objects.filter(status=Status.UNASSIGNED), now=timezone.now())
+    batch_s = time.perf_counter() - start
+    _analyze()
+
+    Lead.objects.filter(pk__in=singles_ids).update(status=Status.UNASSIGNED)
+    timings = []
+    for pk in singles_ids:
+        lead = Lead.objects.get(pk=pk)
+        t0 = time.perf_counter()
+        assign_lead(lead=lead, now=timezone.now())
+        timings.append((time.perf_counter() - t0) * 1000)
+    timings.sort()
+    placed = Lead.objects.filter(status=Status.ASSIGNED).count()
+    return {
+        "engine": connection.vendor,
+        "batch_leads": result.assigned,
+        "batch_unplaced": result.unplaced,
+        "batch_seconds": round(batch_s, 2),
+        "batch_rate": round(result.assigned / batch_s),
+        "single_p50_ms": round(timings[len(timings) // 2], 2),
+        "single_p99_ms": round(timings[int(len(timings) * 0.99) - 1], 2),
+        "single_max_ms": round(timings[-1], 2),
+        "assigned_total": placed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engines", default="postgres,sqlite")
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--singles", type=int, default=1_000)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print("RESULT " + json.dumps(child(args.leads, args.singles)), flush=True)
+        return
+    VAR.mkdir(parents=True, exist_ok=True)
+    for engine in args.engines.split(","):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--leads",
+                str(args.leads),
+                "--singles",
+                str(args.singles),
+            ],
+            env=engine_env(engine),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode:
+            sys.stderr.write(out.stdout[-3000:] + out.stderr[-6000:])
+            raise SystemExit(f"{engine}: benchmark failed")
+        line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
+        r = json.loads(line[7:])
+        print(
+            f"{engine:9} batch: {r['batch_leads']:,} leads in {r['batch_seconds']} s = "
+            f"{r['batch_rate']:,}/s (target ≥ 5,000/s; {r['batch_unplaced']} unplaced) · "
+            f"single: p50 {r['single_p50_ms']} ms, p99 {r['single_p99_ms']} ms "
+            f"(target ≤ 20 ms), max {r['single_max_ms']} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
