@@ -42,9 +42,12 @@ def test_r2_2_a_verified_lead_goes_to_the_best_rep_at_once_with_why(org):
     assert a.accept_due == T0 + timedelta(hours=24) and a.decline_due == T0 + timedelta(hours=2)
     why = a.explanation
     assert why["winner"] == org.east2.pk and why["why"] == "lighter_load"
-    scores = {c["name"]: (c["total"], c["parts"]) for c in why["candidates"]}
+    assert why["dims"] == ["region", "industry", "grade"] and why["weights"] == [40, 30, 30]
+    scores = {rep: (total, parts) for rep, total, _load, _skip, parts in why["candidates"]}
     # region 40 (华东) + industry 15 (generalist) + grade 15 (generalist)
-    assert scores[str(org.east2)][0] == 70 and scores[str(org.north1)][0] == 30
+    assert scores[org.east2.pk] == (70, [40, 15, 15]) and scores[org.north1.pk][0] == 30
+    lines = {c.name: c for c in explain(why).candidates}
+    assert lines[str(org.east2)].winner and lines[str(org.east2)].parts[0] == ("区域", 40)
     assert "当前在跟线索更少（0 < 3）" in explain(why).summary
     assert open_leads(org.east2) == 1
     assert StageChange.objects.filter(lead=lead, to_status=Status.ASSIGNED).exists()

@@ -202,13 +202,26 @@ class Assignment(models.Model):
         ordering = ["-at", "-pk"]
         indexes = [
             models.Index(fields=["lead", "at"], name="assignment_lead_idx"),
-            models.Index(fields=["rep", "state"], name="assignment_rep_idx"),
+            # partial: each covers only the rows its query wants (a rep's inbox, the
+            # deadlines the sweeper claims, a rep's claims today, recent escalations)
+            models.Index(
+                fields=["rep", "accept_due"],
+                condition=Q(state="pending"),
+                name="assignment_inbox_idx",
+            ),
             models.Index(
                 fields=["accept_due"],
                 condition=Q(state="pending"),
                 name="assignment_pending_due_idx",
             ),
-            models.Index(fields=["rep", "kind", "at"], name="assignment_claims_idx"),
+            models.Index(
+                fields=["rep", "at"], condition=Q(kind="claim"), name="assignment_claims_idx"
+            ),
+            models.Index(
+                fields=["answered_at"],
+                condition=Q(state__in=["declined", "expired"]),
+                name="assignment_escalated_idx",
+            ),
         ]
         constraints = [
             # at most one answer awaited per lead

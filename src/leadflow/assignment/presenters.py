@@ -48,20 +48,25 @@ class Explanation:
         return asdict(self)
 
 
-def explain(data: dict) -> Explanation:
+def explain(data: dict, names: dict[int, str] | None = None) -> Explanation:
+    """`data` as services.explanation stores it; rep names are looked up unless given."""
     if data.get("manual"):
         return Explanation(True, "", [], str(_("经理手动分配")), [], [], 0, 0)
+    dims = [str(DIMENSION_LABELS.get(d, d)) for d in data.get("dims", [])]
+    candidates = data.get("candidates", [])
+    if names is None:
+        names = rep_names(c[0] for c in candidates)
     lines = [
         CandidateLine(
-            rep=c["rep"],
-            name=c["name"],
-            parts=[(str(DIMENSION_LABELS.get(d, d)), p) for d, p in c["parts"].items()],
-            total=c["total"],
-            load=c["load"],
-            skipped=str(SKIP_LABELS.get(c["skipped"], c["skipped"] or "")),
-            winner=c["rep"] == data.get("winner"),
+            rep=rep,
+            name=names.get(rep, f"#{rep}"),
+            parts=list(zip(dims, parts, strict=False)),
+            total=total,
+            load=load,
+            skipped=str(SKIP_LABELS.get(skipped, skipped or "")),
+            winner=rep == data.get("winner"),
         )
-        for c in data.get("candidates", [])
+        for rep, total, load, skipped, parts in candidates
     ]
     rule = data.get("rule")
     return Explanation(
@@ -71,11 +76,17 @@ def explain(data: dict) -> Explanation:
             f"{p['name']}：{PASSED_LABELS.get(p['why'], p['why'])}" for p in data.get("passed", [])
         ],
         summary=_summary(data, lines),
-        weights=[(str(DIMENSION_LABELS.get(d, d)), w) for d, w in data.get("weights", {}).items()],
+        weights=list(zip(dims, data.get("weights", []), strict=False)),
         candidates=lines,
         considered=data.get("considered", 0),
         eligible=data.get("eligible", 0),
     )
+
+
+def rep_names(ids) -> dict[int, str]:
+    from leadflow.accounts.models import User
+
+    return {u.pk: str(u) for u in User.objects.filter(pk__in=set(ids))}
 
 
 def _summary(data: dict, lines: list[CandidateLine]) -> str:

@@ -34,13 +34,13 @@ explanation reads "tie on score, lighter workload (8 < 12)". 周杰's lighter lo
 matter: the score comes first.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 DIMENSIONS = ("region", "industry", "grade", "customer_type")
 GENERALIST_FIT = 0.5
-EXPLAIN_TOP = 12  # candidates kept in an explanation beyond the deciding ones
+EXPLAIN_TOP = 8  # candidates kept in an explanation beyond the deciding ones
 
 # why a candidate was skipped
 INACTIVE, ON_LEAVE, AT_CAPACITY, DECLINED = "inactive", "on_leave", "at_capacity", "declined"
@@ -105,6 +105,18 @@ class Live:
     last_assigned: dict[int, datetime | None] = field(default_factory=dict)
     capacity: dict[int, int] = field(default_factory=dict)
     away: dict[int, str] = field(default_factory=dict)
+    # Reads the state of reps not known yet (given their ids), so that one assignment
+    # reads only the reps its rule could choose; None: everything is known.
+    loader: Callable[["Live", set[int]], None] | None = None
+    known: set[int] = field(default_factory=set)
+
+    def ensure(self, ids: Iterable[int]) -> None:
+        if self.loader is None:
+            return
+        missing = set(ids) - self.known
+        if missing:
+            self.loader(self, missing)
+            self.known |= missing
 
     def took(self, rep_id: int, at: datetime) -> None:
         self.load[rep_id] = self.load.get(rep_id, 0) + 1
@@ -343,4 +355,5 @@ class Router:
             self._boards[key] = scored
         if not scored:
             return None
+        live.ensure(s.rep.id for s in scored)
         return choose(scored, live, declined)

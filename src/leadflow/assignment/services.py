@@ -108,12 +108,18 @@ def reps() -> list[scoring.Rep]:
     ]
 
 
-def live(now: datetime, rep_ids) -> Live:
-    """Each rep's state now — workload, capacity, leave, active — in one query of plain
-    columns (these change all day, so they are never cached)."""
-    today = timezone.localdate(now)
-    state = Live()
-    rows = RepProfile.objects.filter(user_id__in=list(rep_ids)).values_list(
+def live(now: datetime, rep_ids=None) -> Live:
+    """Each rep's state now — workload, capacity, leave, active — read in plain columns
+    (these change all day, so they are never cached): for `rep_ids`, or lazily for the
+    reps a routing looks at (`Live.ensure`)."""
+    state = Live(loader=lambda state, ids: _read_state(state, ids, timezone.localdate(now)))
+    if rep_ids is not None:
+        state.ensure(rep_ids)
+    return state
+
+
+def _read_state(state: Live, ids: set[int], today) -> None:
+    rows = RepProfile.objects.filter(user_id__in=list(ids)).values_list(
         "user_id",
         "user__is_active",
         "capacity",
@@ -131,7 +137,6 @@ def live(now: datetime, rep_ids) -> Live:
             state.away[uid] = scoring.INACTIVE
         elif on_leave or (until is not None and until >= today):
             state.away[uid] = scoring.ON_LEAVE
-    return state
 
 
 def rules() -> list[scoring.Rule]:
@@ -175,27 +180,18 @@ def setup(now: datetime) -> Setup:
     if cached is None or cached[0] != policy.version:
         cached = (policy.version, Router(rules(), reps(), weights_of(policy)))
         _routers[connection.alias] = cached
-    router = cached[1]
-    return Setup(policy, router, live(now, router.reps))
+    return Setup(policy, cached[1], live(now))
 
 
 def explanation(routing: Routing, weights: scoring.Weights) -> dict:
-    """What an Assignment stores about why (R2.2): JSON, rendered by presenters.explain."""
+    """What an Assignment stores about why (R2.2), rendered by presenters.explain. Compact,
+    since every assignment keeps one: each candidate is [rep id, total, open leads, why
+    skipped or null, points per dimension in the order of "dims"]."""
     d = routing.decision
-
-    def line(c: scoring.Candidate) -> dict:
-        return {
-            "rep": c.scored.rep.id,
-            "name": c.scored.rep.name,
-            "parts": dict(c.scored.parts),
-            "total": c.scored.total,
-            "load": c.load,
-            "last": c.last_assigned_at.isoformat() if c.last_assigned_at else None,
-            "skipped": c.skipped,
-        }
-
+    dims = [k for k in scoring.DIMENSIONS if weights.of(k)]
     return {
-        "weights": {k: weights.of(k) for k in scoring.DIMENSIONS if weights.of(k)},
+        "dims": dims,
+        "weights": [weights.of(k) for k in dims],
         "rule": {"id": routing.rule.id, "name": routing.rule.name} if routing.rule else None,
         "passed": [{"id": p.rule.id, "name": p.rule.name, "why": p.why} for p in routing.passed],
         "winner": d.winner.scored.rep.id if d.winner else None,
@@ -203,7 +199,10 @@ def explanation(routing: Routing, weights: scoring.Weights) -> dict:
         "why": d.why,
         "considered": d.considered,
         "eligible": d.eligible,
-        "candidates": [line(c) for c in d.candidates],
+        "candidates": [
+            [c.scored.rep.id, c.scored.total, c.load, c.skipped, [p for _d, p in c.scored.parts]]
+            for c in d.candidates
+        ],
     }
 
 
@@ -249,6 +248,7 @@ def _route_and_place(lead: Lead, *, now: datetime, by, note: str, s: Setup) -> A
                 rule_id=routing.rule.id if routing.rule else None,
                 reason=note,
                 explained=explanation(routing, s.router.weights),
+                policy=s.policy,
             )
         # filled up meanwhile (another process): look again without them
         s.live.load[rep_id] = s.live.capacity.get(rep_id, 0)
@@ -275,17 +275,21 @@ def _place(
     rule_id: int | None = None,
     reason: str = "",
     explained: dict | None = None,
+    policy: AssignmentPolicy | None = None,
 ) -> Assignment:
     """Make `rep` the owner. Before acceptance (待分配, 公海, 待确认) the lead becomes
     待确认 with a confirmation deadline; a lead already being worked changes hands as it is.
     The caller has counted the lead against the new owner's workload."""
-    policy = AssignmentPolicy.current()
+    policy = policy or AssignmentPolicy.current()
     old_owner = lead.owner_id
     was_open = lead.is_open
-    lead.assignments.filter(state=A.State.PENDING).update(state=A.State.REPLACED, answered_at=now)
-    before = snapshot(lead, ["owner", "team"])
-    lead.owner, lead.team_id = rep, rep.team_id
+    if lead.status != Status.UNASSIGNED:  # a 待分配 lead awaits nobody's answer
+        lead.assignments.filter(state=A.State.PENDING).update(
+            state=A.State.REPLACED, answered_at=now
+        )
     pending = kind != A.Kind.CLAIM and lead.status not in WORKING
+    accept_due = now + timedelta(hours=policy.confirm_hours) if pending else None
+    placing = {"owner": rep.pk, "team": rep.team_id, "accept_due": accept_due}
     if pending:
         move_lead(
             lead=lead,
@@ -293,11 +297,15 @@ def _place(
             by=by,
             at=now,
             evidence=Evidence(reason=_stage_reason(kind, reason, explained)),
+            fields=placing,
         )
-    lead.accept_due = now + timedelta(hours=policy.confirm_hours) if pending else None
-    lead.updated_at = now
-    lead.save(update_fields=["owner", "team", "accept_due", "updated_at"])
-    record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
+    else:
+        before = snapshot(lead, list(placing))
+        lead.owner_id, lead.team_id, lead.accept_due = rep.pk, rep.team_id, accept_due
+        lead.updated_at = now
+        lead.save(update_fields=["owner", "team", "accept_due", "updated_at"])
+        record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
+    lead.owner = rep
     if old_owner != rep.pk and was_open:
         loads.adjust(old_owner, -1)
     assignment = Assignment.objects.create(
@@ -661,6 +669,7 @@ def assign_batch(leads, *, now: datetime, by=None) -> BatchResult:
     a chunk per transaction, with boards cached per kind of lead and the writes in bulk."""
     result = BatchResult()
     s = setup(now)
+    s.live.ensure(s.router.reps)  # every rep's state in one read
     ids = list(leads.filter(status=Status.UNASSIGNED).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), CHUNK):
         with transaction.atomic():
@@ -742,11 +751,7 @@ def _tell_unplaceable(lead: Lead, routing: Routing, now: datetime) -> None:
 
 
 def _locked(lead: Lead) -> Lead:
-    return (
-        Lead.objects.select_for_update(of=("self",))
-        .select_related("channel", "owner", "team")
-        .get(pk=lead.pk)
-    )
+    return Lead.objects.select_for_update(of=("self",)).select_related("channel").get(pk=lead.pk)
 
 
 def _local(moment: datetime | None) -> str:

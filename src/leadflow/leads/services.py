@@ -1,6 +1,7 @@
 """Writes on leads that every app shares: status moves with their StageChange."""
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -13,12 +14,22 @@ from .pipeline import Evidence, check_transition
 
 @transaction.atomic
 def move_lead(
-    *, lead: Lead, to: str, by, at: datetime, evidence: Evidence | None = None
+    *,
+    lead: Lead,
+    to: str,
+    by,
+    at: datetime,
+    evidence: Evidence | None = None,
+    fields: dict[str, Any] | None = None,
 ) -> StageChange:
-    """Move `lead` to status `to` if the pipeline allows it and the evidence suffices."""
+    """Move `lead` to status `to` if the pipeline allows it and the evidence suffices.
+    `fields` (name → value; a foreign key by id) change with it, in the same statement and
+    the same audit entry — an assignment's owner and team, say."""
     evidence = evidence or Evidence()
+    fields = fields or {}
     check_transition(current=lead.status, to=to, evidence=evidence)
-    before = snapshot(lead, ["status"])
+    before = snapshot(lead, ["status", *fields])
+    owner = lead.owner_id
     change = StageChange.objects.create(
         lead=lead,
         from_status=lead.status,
@@ -31,11 +42,13 @@ def move_lead(
     was_open = lead.status in OPEN_STATUSES
     lead.status = to
     lead.updated_at = at
-    lead.save(update_fields=["status", "updated_at"])
+    for name, value in fields.items():
+        setattr(lead, lead._meta.get_field(name).attname, value)
+    lead.save(update_fields=["status", "updated_at", *fields])
     record_changes(instance=lead, before=before, by=by, at=at, reason=evidence.reason)
-    loads.moved(
-        old_owner=lead.owner_id,
-        new_owner=lead.owner_id,
+    loads.moved(  # a change of owner is the caller's to count
+        old_owner=owner,
+        new_owner=owner,
         was_open=was_open,
         is_open=to in OPEN_STATUSES,
     )

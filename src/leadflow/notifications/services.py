@@ -139,9 +139,17 @@ def lead_summary(lead) -> dict:
 
 
 def active_endpoints() -> list[WebhookEndpoint]:
-    """Read each time (one small query): a list cached per process could still name an
+    """The endpoints, read once per transaction: a list kept longer could still name an
     endpoint deleted in another process, and writing rows for it would fail the change."""
-    return list(WebhookEndpoint.objects.filter(active=True))
+    conn = transaction.get_connection()
+    outermost = conn.atomic_blocks[0] if conn.in_atomic_block and conn.atomic_blocks else None
+    memo = getattr(conn, "_leadflow_endpoints", None)
+    if outermost is not None and memo is not None and memo[0] is outermost:
+        return memo[1]
+    endpoints = list(WebhookEndpoint.objects.filter(active=True))
+    if outermost is not None:
+        conn._leadflow_endpoints = (outermost, endpoints)
+    return endpoints
 
 
 def unread_count(user) -> int:
