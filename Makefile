@@ -18,7 +18,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python \
 # The demo and the test suite run without a SECRET_KEY of their own; production never does.
 export LEADFLOW_INSECURE_DEV ?= 1
 
-.PHONY: help run test lint install assets clean lock messages bench bench-import
+.PHONY: help run test lint install assets clean lock messages bench bench-import bench-assign
 help:
 	@echo "make run   — set up and serve LeadFlow with demo data at http://127.0.0.1:8000"
 	@echo "make test  — ruff, then the whole suite on SQLite (and PostgreSQL when LEADFLOW_TEST_POSTGRES_URL is set)"
@@ -67,6 +67,9 @@ bench: install
 
 bench-import: install
 	$(BIN)/python bench/import.py
+
+bench-assign: install
+	$(BIN)/python bench/assign.py
 
 # Regenerate the pinned, hashed requirements from pyproject.toml.
 lock: install
