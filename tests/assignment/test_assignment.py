@@ -250,7 +250,8 @@ def test_r2_2_batch_assignment_places_every_lead_like_one_by_one(org):
     assert RepProfile.objects.get(user=org.north1).open_leads == 2
     a = A.objects.filter(lead=leads[0]).get()
     assert a.state == A.State.PENDING and a.explanation["candidates"] and a.by == org.m_east
-    assert Notification.objects.filter(kind="assigned", channel="in_app").count() == 7
+    # north1 got two leads: one digest; the 华东 reps two or three each: one digest each
+    assert Notification.objects.filter(kind="assigned_digest", channel="in_app").count() == 3
     assert StageChange.objects.filter(to_status=Status.ASSIGNED).count() == 7
 
 
@@ -271,3 +272,27 @@ def test_the_batch_writes_name_every_column():
     assert sorted(batch.ASSIGNMENT_COLUMNS) == sorted(bulk.columns_of(Assignment))
     assert sorted(batch.CHANGE_COLUMNS) == sorted(bulk.columns_of(StageChange))
     assert sorted(batch.AUDIT_COLUMNS) == sorted(bulk.columns_of(AuditEntry))
+
+
+def test_r2_4_a_batch_sends_a_rep_one_digest_for_several_leads_and_a_notice_for_one(org):
+    from leadflow.notifications.models import Robot
+
+    Robot.objects.create(
+        name="华东群", platform="wecom", url="https://example.com/x", team=org.east
+    )
+    leads = [org.unverified(T0) for _ in range(4)] + [org.unverified(T0, phone=north_phone())]
+    Lead.objects.filter(pk__in=[x.pk for x in leads]).update(status=Status.UNASSIGNED)
+    services.assign_batch(Lead.objects.all(), now=T0)
+    single = Notification.objects.get(kind="assigned", channel="in_app")
+    assert single.recipient == org.north1 and leads[4].number in single.title  # full notice
+    assert Notification.objects.filter(kind="assigned").count() == 2  # north1: in-app, e-mail
+    digests = Notification.objects.filter(kind="assigned_digest")
+    assert digests.filter(channel="in_app").count() == 2
+    emails = digests.filter(channel="email")
+    assert sorted(e.recipient.username for e in emails) == ["east1", "east2"]
+    assert all(e.title == "2 条新线索待确认" for e in emails)
+    body = emails[0].body
+    assert "请在 2026-11-03 10:00 前确认接收" in body
+    assert sum(x.number in body for x in leads) == 2
+    robot = digests.filter(channel="robot")
+    assert robot.count() == 2  # the team robot: once per rep's digest, not per lead

@@ -14,14 +14,12 @@ from leadflow.accounts.models import RepProfile, User
 from leadflow.core import bulk
 from leadflow.core.models import AuditEntry
 from leadflow.leads.models import Channel, Lead, StageChange, Status
-from leadflow.notifications.models import Notification
 from leadflow.notifications.services import Message, active_endpoints, lead_event, notify_many
 
 from .models import Assignment
 from .scoring import LeadFacts, Routing
 
 A = Assignment
-C = Notification.Channel
 FIELDS = (
     "pk",
     "number",
@@ -116,8 +114,9 @@ def write_assignments(
     texts = {**assigned_texts(), "at_local": _local(now), "due_local": _local(accept_due)}
     reasons: dict[str | None, str] = {}  # the StageChange reason, per rule
     per_rep: Counter[int] = Counter()
-    mine: dict[int, list[BatchLead]] = defaultdict(list)
-    leads, assignments, changes, audits, messages = [], [], [], [], []
+    batches: dict[int, list[BatchLead]] = defaultdict(list)
+    notices: dict[int, list] = {}
+    leads, assignments, changes, audits = [], [], [], []
     for lead, rep_id, routing in placed:
         rep = users[rep_id]
         per_rep[rep_id] += 1
@@ -141,9 +140,12 @@ def write_assignments(
               "owner": [lead.owner_id, rep_id], "team": [lead.team_id, rep.team_id]},
              "", by_id, now)
         )  # fmt: skip
-        notice = assigned_message(lead, Placed(lead.pk, rep_id, now, accept_due), texts)
-        messages.append((notice, rep))
-        mine[rep_id].append(lead)
+        batches[rep_id].append(lead)
+        if len(batches[rep_id]) == 1:
+            placed_now = Placed(lead.pk, rep_id, now, accept_due)
+            notices[rep_id] = [assigned_message(lead, placed_now, texts)]
+        else:
+            notices[rep_id].append(None)  # several: a digest, built below
     bulk.update(Lead, "id", LEAD_COLUMNS, leads)
     with connection.cursor() as cursor:  # in rep order: one lock order for every writer
         table = connection.ops.quote_name(RepProfile._meta.db_table)
@@ -155,16 +157,17 @@ def write_assignments(
     bulk.insert(Assignment, ASSIGNMENT_COLUMNS, assignments)
     bulk.insert(StageChange, CHANGE_COLUMNS, changes)
     bulk.insert(AuditEntry, AUDIT_COLUMNS, audits)
-    # in-app: one notice per lead (the inbox lists each); e-mail and group robots: one
-    # digest per rep for the whole chunk, rather than hundreds of messages at once
-    notify_many(messages, now=now, channels=frozenset({C.IN_APP}))
+    # a rep given one lead gets its full notice; a rep given several gets one digest (on
+    # every channel) listing them, rather than a burst of messages — the inbox has each
     notify_many(
         [
-            (_digest(users[r], leads_of_rep, now, texts), users[r])
-            for r, leads_of_rep in mine.items()
+            (
+                notices[r][0] if len(notices[r]) == 1 else _digest(users[r], mine, now, texts),
+                users[r],
+            )
+            for r, mine in batches.items()
         ],
         now=now,
-        channels=frozenset({C.EMAIL, C.ROBOT}),
     )
     if active_endpoints():  # webhooks want the whole lead: read the few it concerns
         for lead in Lead.objects.filter(pk__in=[x.pk for x, _r, _w in placed]).select_related(
