@@ -204,3 +204,23 @@ def test_r2_5_the_inbox_shows_the_deadline_and_the_lead_page_the_answers(client,
     client.force_login(org.m_east)
     detail = client.get(f"/leads/{lead.number}/").content.decode()
     assert 'id="manual-assign"' in detail and 'name="decline"' not in detail
+
+
+def test_r2_5_accepting_after_the_deadline_is_refused_and_the_sweeper_escalates(client, org):
+    import time_machine
+
+    from leadflow.assignment import services
+
+    start = timezone.now()
+    lead = org.lead(start)
+    first = lead.owner
+    with time_machine.travel(start + timedelta(hours=24, minutes=1), tick=False):
+        late = api(client, "post", f"/leads/{lead.number}/accept", first)
+        assert late.status_code == 409
+        assert late.json()["detail"][0]["code"] == "confirm_deadline_passed"
+        assert services.expire_due(timezone.now()) == 1
+    lead.refresh_from_db()
+    assert lead.owner not in (first, None)
+    client.force_login(org.m_east)
+    console = client.get("/assignment/").content.decode()
+    assert lead.number in console and "超时未确认" in console  # listed under escalations
