@@ -367,6 +367,11 @@ def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: 
                     lead.save(update_fields=["invalid_reason"])
                 elif fate < 0.65 and age_days > 30:
                     return_to_pool(lead, now=later(24 * 14), by=None, reason="超时未跟进")
+                else:  # still being worked: most reps kept in touch, some did not
+                    keeps_up = rng.random() < 0.8
+                    last = now - timedelta(days=rng.uniform(0, 6 if keeps_up else 40))
+                    if last > t:
+                        note_contact(lead, last)
                 return
             if to == Status.WON:
                 amount = Decimal(rng.randrange(5, 120)) * 10000
