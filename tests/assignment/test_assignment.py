@@ -296,3 +296,18 @@ def test_r2_4_a_batch_sends_a_rep_one_digest_for_several_leads_and_a_notice_for_
     assert sum(x.number in body for x in leads) == 2
     robot = digests.filter(channel="robot")
     assert robot.count() == 2  # the team robot: once per rep's digest, not per lead
+
+
+def test_r2_2_state_is_read_with_the_types_the_orm_gives(org):
+    """The state query is raw SQL (hot path): on both engines it must give booleans, dates
+    and aware datetimes, or tie-breaks on "waited longest" would compare naive and aware."""
+    from datetime import date
+
+    RepProfile.objects.filter(user=org.east1).update(
+        last_assigned_at=T0, on_leave_until=date(2026, 11, 5)
+    )
+    state = services.live(T0, [org.east1.pk, org.east2.pk])
+    assert state.last_assigned[org.east1.pk] == T0 and state.last_assigned[org.east2.pk] is None
+    assert state.away == {org.east1.pk: "on_leave"}  # until the 5th
+    assert services.live(T0 + timedelta(days=4), [org.east1.pk]).away == {}
+    assert state.capacity[org.east2.pk] == 50 and state.load[org.east2.pk] == 0

@@ -205,7 +205,7 @@ def _local(moment: datetime) -> str:
 
 
 def _db_time(moment: datetime):
-    return moment if connection.vendor == "postgresql" else bulk._sqlite_datetime(moment)
+    return moment if connection.vendor == "postgresql" else bulk.sqlite_datetime(moment)
 
 
 # the column order of the tuples above

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts import loads
 from leadflow.accounts.models import RepProfile, Role, User
-from leadflow.core.audit import record_changes, snapshot
 from leadflow.leads.models import Lead, Status
 from leadflow.leads.pipeline import Evidence
 from leadflow.leads.services import move_lead
@@ -97,13 +96,15 @@ def return_to_pool(lead: Lead, *, now: datetime, by, reason: str) -> Lead:
     lead = _locked(lead)
     owner = lead.owner
     PoolReturn.objects.create(lead=lead, previous_owner=owner, at=now, reason=reason[:200])
-    move_lead(lead=lead, to=Status.POOL, by=by, at=now, evidence=Evidence(reason=reason))
     loads.adjust(lead.owner_id, -1)
-    before = snapshot(lead, ["owner", "team", "pool_due"])
-    lead.owner = lead.team = None
-    lead.pool_due = lead.pool_warned_at = lead.first_contact_due = None
-    lead.save(update_fields=["owner", "team", "pool_due", "pool_warned_at", "first_contact_due"])
-    record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
+    move_lead(
+        lead=lead,
+        to=Status.POOL,
+        by=by,
+        at=now,
+        evidence=Evidence(reason=reason),
+        fields=dict.fromkeys(("owner", "team", "pool_due", "pool_warned_at", "first_contact_due")),
+    )
     if owner is not None:
         notify(
             Message(

@@ -16,16 +16,16 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts import loads
 from leadflow.accounts.models import RepProfile, Role, User
+from leadflow.core import bulk
 from leadflow.core.audit import record_changes, snapshot
 from leadflow.core.masking import mask_phone
 from leadflow.leads.models import OPEN_STATUSES, Lead, Status
@@ -118,17 +118,18 @@ def live(now: datetime, rep_ids=None) -> Live:
     return state
 
 
+STATE_SQL = """
+    SELECT p.user_id, u.is_active, p.capacity, p.active, p.on_leave, p.on_leave_until,
+           p.open_leads, p.last_assigned_at
+      FROM accounts_repprofile p JOIN accounts_user u ON u.id = p.user_id
+     WHERE p.user_id IN ({ids})
+"""  # raw: read on every assignment, and the ORM's compiling cost more than the query
+
+
 def _read_state(state: Live, ids: set[int], today) -> None:
-    rows = RepProfile.objects.filter(user_id__in=list(ids)).values_list(
-        "user_id",
-        "user__is_active",
-        "capacity",
-        "active",
-        "on_leave",
-        "on_leave_until",
-        "open_leads",
-        "last_assigned_at",
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(STATE_SQL.format(ids=", ".join(["%s"] * len(ids))), list(ids))
+        rows = [_state_row(row) for row in cursor.fetchall()]
     for uid, user_active, capacity, active, on_leave, until, open_leads, last in rows:
         state.load[uid] = open_leads
         state.last_assigned[uid] = last
@@ -167,20 +168,50 @@ class Setup:
     live: Live
 
 
-# per database: the policy version and the router built at it
-_routers: dict[str, tuple[str, Router]] = {}
+def _state_row(row: tuple) -> tuple:
+    """SQLite hands back booleans as 0/1 and times as text: the types the ORM would give."""
+    if connection.vendor != "sqlite":
+        return row
+    uid, user_active, capacity, active, on_leave, until, open_leads, last = row
+    return (
+        uid,
+        bool(user_active),
+        capacity,
+        bool(active),
+        bool(on_leave),
+        date.fromisoformat(until) if isinstance(until, str) else until,
+        open_leads,
+        _sqlite_time(last),
+    )
+
+
+def _sqlite_time(value) -> datetime | None:
+    """Naive UTC (as Django stores it on SQLite, parsed or not) → aware."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# per database: the policy version, and the policy and router as they were at it
+_routers: dict[str, tuple[str, AssignmentPolicy, Router]] = {}
 
 
 def setup(now: datetime) -> Setup:
-    """What matching needs now. The router — rules, what reps handle, weights, and the
-    score boards it has worked out — is kept until the policy version moves (signals.py);
-    workloads and availability are read every time."""
-    policy = AssignmentPolicy.current()
+    """What matching needs now. The policy and the router — rules, what reps handle,
+    weights, and the score boards it has worked out — are kept until the policy version
+    moves (signals.py); workloads and availability are read every time."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM assignment_assignmentpolicy WHERE id = 1")
+        found = cursor.fetchone()
     cached = _routers.get(connection.alias)
-    if cached is None or cached[0] != policy.version:
-        cached = (policy.version, Router(rules(), reps(), weights_of(policy)))
+    if found is None or cached is None or cached[0] != found[0]:
+        policy = AssignmentPolicy.current()
+        cached = (policy.version, policy, Router(rules(), reps(), weights_of(policy)))
         _routers[connection.alias] = cached
-    return Setup(policy, cached[1], live(now))
+    _version, policy, router = cached
+    return Setup(policy, router, live(now))
 
 
 def explanation(routing: Routing, weights: scoring.Weights) -> dict:
@@ -228,10 +259,10 @@ def assign_lead(*, lead: Lead, now: datetime, by=None, note: str = "") -> Assign
 
 def _route_and_place(lead: Lead, *, now: datetime, by, note: str, s: Setup) -> Assignment | None:
     declined = _declined(lead)
-    for _attempt in range(5):
+    for attempt in range(5):
         routing = s.router.route(facts(lead), s.live, declined)
         winner = routing.decision.winner
-        if winner is None:
+        if winner is None or attempt == 4:  # nobody (or everyone filled up under us)
             if lead.status == Status.ASSIGNED:  # the one who had it declined or lapsed
                 _release(lead, now=now, by=by, reason=note)
             _tell_unplaceable(lead, routing, now)
@@ -252,17 +283,20 @@ def _route_and_place(lead: Lead, *, now: datetime, by, note: str, s: Setup) -> A
             )
         # filled up meanwhile (another process): look again without them
         s.live.load[rep_id] = s.live.capacity.get(rep_id, 0)
-    return None
+    raise AssertionError("unreachable")
 
 
 def _take_capacity(rep_id: int, now: datetime) -> bool:
     """Count the lead against the rep's capacity, only if there is room — a conditional
-    update, so two concurrent assignments cannot overfill a rep."""
-    return bool(
-        RepProfile.objects.filter(user_id=rep_id, open_leads__lt=F("capacity")).update(
-            open_leads=F("open_leads") + 1, last_assigned_at=now
+    update, so two concurrent assignments cannot overfill a rep. (Raw: on every assignment.)"""
+    moment = now if connection.vendor == "postgresql" else bulk.sqlite_datetime(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE accounts_repprofile SET open_leads = open_leads + 1, last_assigned_at = %s "
+            "WHERE user_id = %s AND open_leads < capacity",
+            [moment, rep_id],
         )
-    )
+        return cursor.rowcount == 1
 
 
 def _place(
@@ -479,11 +513,14 @@ def _pending_for(lead: Lead, rep: User) -> Assignment:
 def _release(lead: Lead, *, now: datetime, by, reason: str) -> None:
     """Nobody to pass it on to: back to 待分配, without an owner."""
     loads.adjust(lead.owner_id, -1)
-    before = snapshot(lead, ["owner", "team"])
-    move_lead(lead=lead, to=Status.UNASSIGNED, by=by, at=now, evidence=Evidence(reason=reason))
-    lead.owner, lead.team, lead.accept_due = None, None, None
-    lead.save(update_fields=["owner", "team", "accept_due"])
-    record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
+    move_lead(
+        lead=lead,
+        to=Status.UNASSIGNED,
+        by=by,
+        at=now,
+        evidence=Evidence(reason=reason),
+        fields={"owner": None, "team": None, "accept_due": None},
+    )
 
 
 # --- the sweeper's part --------------------------------------------------------------------
@@ -697,11 +734,13 @@ def _assign_chunk(ids: list[int], s: Setup, now: datetime, by, result: BatchResu
 
 
 def _declined(lead: Lead) -> frozenset[int]:
-    return frozenset(
-        lead.assignments.filter(state__in=[A.State.DECLINED, A.State.EXPIRED]).values_list(
-            "rep_id", flat=True
+    """Reps who declined this lead or let it lapse (raw: on every assignment)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rep_id FROM assignment_assignment WHERE lead_id = %s AND state IN (%s, %s)",
+            [lead.pk, A.State.DECLINED, A.State.EXPIRED],
         )
-    )
+        return frozenset(rep for (rep,) in cursor.fetchall())
 
 
 def _declined_many(ids: Iterable[int]) -> dict[int, frozenset[int]]:

@@ -111,11 +111,12 @@ def insert_ignoring(
                 f"INSERT OR IGNORE INTO {plan.table} ({plan.names}) VALUES ({plan.marks})",
                 plan.rows(rows),
             )
-        elif len(rows) < SMALL:
-            cursor.executemany(
-                f"INSERT INTO {plan.table} ({plan.names}) VALUES ({plan.marks}) "
+        elif len(rows) < SMALL:  # one statement, one round trip
+            values = ", ".join([f"({plan.marks})"] * len(rows))
+            cursor.execute(
+                f"INSERT INTO {plan.table} ({plan.names}) VALUES {values} "
                 f"ON CONFLICT ({key}) DO NOTHING",
-                plan.rows(rows),
+                [v for row in plan.rows(rows) for v in row],
             )
         else:
             staging = _staging(model, plan, columns, rows)
@@ -150,7 +151,7 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     if connection.vendor == "postgresql":
         return None  # psycopg writes datetimes, dates and decimals itself
     if kind == "DateTimeField":
-        return _sqlite_datetime
+        return sqlite_datetime
     if kind == "DateField":
         return ops.adapt_datefield_value
     if kind == "DecimalField":
@@ -164,7 +165,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
-def _sqlite_datetime(value: datetime) -> str:
+def sqlite_datetime(value: datetime) -> str:
     """What Django stores on SQLite with USE_TZ: naive UTC in ISO form."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
