@@ -66,33 +66,20 @@ def notify(message: Message, recipients: Iterable, *, now: datetime) -> int:
     return notify_many([(message, person) for person in people], now=now)
 
 
-ALL_CHANNELS = frozenset({C.IN_APP, C.EMAIL, C.ROBOT})
-
-
-def notify_many(
-    pairs: Iterable[tuple[Message, object]],
-    *,
-    now: datetime,
-    channels: frozenset[str] = ALL_CHANNELS,
-) -> int:
-    """`notify` for many (message, recipient) pairs at once (batch assignment), through
-    `channels`. Texts are written in the site's language: the rows outlive the request."""
+def notify_many(pairs: Iterable[tuple[Message, object]], *, now: datetime) -> int:
+    """`notify` for many (message, recipient) pairs at once (batch assignment). Texts are
+    written in the site's language: the rows outlive the request that made them."""
     pairs = [(m, r) for m, r in pairs if r is not None and r.is_active]
-    robots = _robots_for([r for _m, r in pairs]) if C.ROBOT in channels else {}
+    robots = _robots_for([r for _m, r in pairs])
     rows: list[dict] = []
     robots_done: set[tuple[int, int]] = set()
     with translation.override(settings.LANGUAGE_CODE):
         for message, person in pairs:
             text = message.text(C.IN_APP)
-            if C.IN_APP in channels:
-                rows.append(_row(message, C.IN_APP, now, text, person, state=S.SENT, sent_at=now))
-            if person.email and C.EMAIL in channels:
+            rows.append(_row(message, C.IN_APP, now, text, person, state=S.SENT, sent_at=now))
+            if person.email:
                 rows.append(_row(message, C.EMAIL, now, text, person))
-            mine = [
-                r
-                for r in (robots.get(person.pk, ()) if C.ROBOT in channels else ())
-                if (id(message), r.pk) not in robots_done
-            ]
+            mine = [r for r in robots.get(person.pk, ()) if (id(message), r.pk) not in robots_done]
             if mine:
                 public = message.text(C.ROBOT)
                 for robot in mine:
