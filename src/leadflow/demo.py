@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadflow.accounts.models import RepProfile, Role, Team, User
+from leadflow.assignment.models import AssignmentRule
 from leadflow.assignment.pool import note_contact, return_due, return_to_pool
 from leadflow.assignment.services import accept, decline, expire_due
 from leadflow.intake.services import approve_lead, return_lead, submit_lead
@@ -245,6 +246,10 @@ def _people() -> People:
             profile.industries.set(industries[(index + n) % 3 :: 3])
             members.append(rep)
         reps_by_region[region] = members
+        AssignmentRule.objects.get_or_create(
+            name=f"{region}线索归{team_name}",
+            defaults={"order": 10 * (index + 1), "regions": [region], "team": team},
+        )
     return People(staff[Role.SUPPORT], reps_by_region, managers)
 
 

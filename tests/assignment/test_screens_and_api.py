@@ -224,3 +224,13 @@ def test_r2_5_accepting_after_the_deadline_is_refused_and_the_sweeper_escalates(
     client.force_login(org.m_east)
     console = client.get("/assignment/").content.decode()
     assert lead.number in console and "超时未确认" in console  # listed under escalations
+
+
+def test_r5_2_the_timeline_names_the_new_owner_and_shows_local_times(client, org):
+    start = timezone.make_aware(timezone.datetime(2026, 11, 2, 10, 0))
+    lead = org.lead(start)
+    client.force_login(org.m_east)
+    page = client.get(f"/leads/{lead.number}/").content.decode()
+    assert f"∅ → {lead.owner}" in page and f"∅ → {org.east}" in page
+    assert "∅ → 2026-11-03 10:00" in page  # the confirmation deadline, Shanghai time
+    assert "+00:00" not in page

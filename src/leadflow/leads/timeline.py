@@ -1,8 +1,10 @@
 """A lead's timeline: status changes, field changes and repeat touches, oldest first."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.core.audit import history
@@ -36,7 +38,9 @@ def lead_timeline(lead: Lead, *, masked: bool) -> list[Event]:
         )
         for sc in lead.stage_changes.select_related("by")
     ]
-    for entry in history(lead).filter(action="update"):
+    entries = list(history(lead).filter(action="update"))
+    names = _related_names(entries)
+    for entry in entries:
         changed = [name for name in entry.changes if name != "status"]
         if not changed:
             continue
@@ -45,7 +49,7 @@ def lead_timeline(lead: Lead, *, masked: bool) -> list[Event]:
                 entry.at,
                 "change",
                 _("修改了 %(n)s") % {"n": _field_labels(changed)},
-                _describe(entry.changes, changed, masked),
+                _describe(entry.changes, changed, masked, names),
                 str(entry.by or ""),
             )
         )
@@ -72,13 +76,51 @@ def _field_labels(names: list[str]) -> str:
     return "、".join(labels)
 
 
-def _describe(changes: dict, names: list[str], masked: bool) -> str:
+# fields whose audit values are ids, shown by name
+RELATED = {"owner": "accounts.User", "team": "accounts.Team", "duplicate_of": "leads.Lead"}
+
+
+def _related_names(entries) -> dict[tuple[str, object], str]:
+    """The names behind the ids in the entries' changes: one query per kind of object."""
+    from django.apps import apps
+
+    wanted: dict[str, set] = {}
+    for entry in entries:
+        for name, values in entry.changes.items():
+            if name in RELATED:
+                wanted.setdefault(name, set()).update(v for v in values if v is not None)
+    found = {}
+    for name, ids in wanted.items():
+        for obj in apps.get_model(RELATED[name]).objects.filter(pk__in=ids):
+            found[(name, obj.pk)] = obj.number if name == "duplicate_of" else str(obj)
+    return found
+
+
+def _shown(name: str, value, names: dict) -> str:
+    if value in (None, ""):
+        return "∅"
+    if name in RELATED:
+        return names.get((name, value), f"#{value}")
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _describe(changes: dict, fields: list[str], masked: bool, names: dict) -> str:
     parts = []
-    for name in names:
+    for name in fields:
         old, new = changes[name]
         if name == "screening":
             continue
         if masked and name in CONTACT_FIELDS:
             old, new = CONTACT_FIELDS[name](old or ""), CONTACT_FIELDS[name](new or "")
-        parts.append(f"{old or '∅'} → {new or '∅'}")
+        parts.append(f"{_shown(name, old, names)} → {_shown(name, new, names)}")
     return "；".join(parts)
