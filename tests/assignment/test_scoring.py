@@ -181,8 +181,10 @@ def test_r2_2_property_the_winner_is_the_best_eligible_rep(
     # the winner was never at capacity, inactive, on leave or a decliner
     assert best.id not in declined and best.id not in away
     assert loads.get(best.id, 0) < capacity.get(best.id, scoring.DEFAULT_CAPACITY)
-    # the explanation always holds the winner and never more than it should
+    # the explanation always holds the winner and the runner-up, and stays small
     assert any(c is d.winner for c in d.candidates)
+    assert d.runner_up is None or any(c is d.runner_up for c in d.candidates)
+    assert len(d.candidates) <= scoring.EXPLAIN_TOP + 2
 
 
 @settings(max_examples=100, deadline=None)

@@ -256,8 +256,12 @@ def choose(
     winner = contenders[0]
     others = [c for c in lines if c.skipped is None and c is not winner]
     runner_up = min(others, key=_rank_key) if others else None
-    ordered = sorted(lines, key=lambda c: (c.skipped is not None, _rank_key(c)))
-    keep = ordered[: max(EXPLAIN_TOP, len(contenders))]
+    # the explanation: the best scores, skipped or not (so "on leave" shows), by score, and
+    # always the winner and the runner-up
+    ordered = sorted(lines, key=_rank_key)
+    keep = ordered[:EXPLAIN_TOP]
+    keep += [c for c in (winner, runner_up) if c is not None and not any(k is c for k in keep)]
+    keep.sort(key=_rank_key)
     return Decision(winner, _why(winner, runner_up), runner_up, tuple(keep), considered, eligible)
 
 
