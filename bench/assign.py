@@ -156,6 +156,8 @@ def _analyze() -> None:
             previous = connection.connection.autocommit
             connection.connection.autocommit = True
             cursor.execute("VACUUM ANALYZE")
+            # the batch's writes flushed now, not while the single assignments are timed
+            cursor.execute("CHECKPOINT")
             connection.connection.autocommit = previous
         else:
             cursor.execute("ANALYZE")
