@@ -311,3 +311,17 @@ def test_r2_2_state_is_read_with_the_types_the_orm_gives(org):
     assert state.away == {org.east1.pk: "on_leave"}  # until the 5th
     assert services.live(T0 + timedelta(days=4), [org.east1.pk]).away == {}
     assert state.capacity[org.east2.pk] == 50 and state.load[org.east2.pk] == 0
+
+
+def test_r2_5_a_lapsed_confirmation_of_a_lead_closed_meanwhile_is_only_closed(org):
+    lead = org.lead(T0)
+    first = lead.owner
+    move_lead(lead=lead, to=Status.INVALID, by=org.m_east, at=T0, evidence=Evidence(reason="空号"))
+    with pytest.raises(services.AssignmentError) as exc:  # nothing to accept any more
+        services.accept(lead=lead, rep=first, now=T0 + timedelta(hours=1))
+    assert exc.value.code == "not_pending"
+    later = T0 + timedelta(hours=25)
+    assert services.expire_due(later) == 0 and services.expire_due(later) == 0
+    lead.refresh_from_db()
+    assert (lead.status, lead.owner) == (Status.INVALID, first)
+    assert lead.assignments.get().state == A.State.REPLACED

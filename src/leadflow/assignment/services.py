@@ -507,7 +507,7 @@ def _next_line(nxt: Assignment | None):
 
 def _pending_for(lead: Lead, rep: User) -> Assignment:
     a = lead.assignments.filter(state=A.State.PENDING).first()
-    if a is None or a.rep_id != rep.pk:
+    if a is None or a.rep_id != rep.pk or lead.status != Status.ASSIGNED:
         raise AssignmentError("not_pending", _("这条线索没有等待您确认的分配"))
     return a
 
@@ -544,6 +544,10 @@ def expire_due(now: datetime) -> int:
             ):
                 continue
             lead = _locked(a.lead)
+            if lead.status != Status.ASSIGNED or lead.owner_id != a.rep_id:
+                # the lead moved on meanwhile (closed, reassigned): nothing to hand on
+                A.objects.filter(pk=a.pk).update(state=A.State.REPLACED)
+                continue
             note = str(Text(_("%(rep)s 超时未确认"), rep=a.rep))
             nxt = _route_and_place(lead, now=now, by=None, note=note, s=setup(now))
             _tell_managers(
@@ -559,7 +563,7 @@ def expire_due(now: datetime) -> int:
                 Message(
                     kind="expired",
                     key=f"expired-rep:{a.pk}",
-                    title=Text(_("线索 %(n)s 未在时限内确认，已改派"), n=lead.number),
+                    title=Text(_("线索 %(n)s 未在时限内确认，已收回"), n=lead.number),
                     lead=lead,
                 ),
                 [a.rep],
