@@ -91,3 +91,50 @@ def test_r2_4_concurrent_delivery_workers_send_each_message_once(org):
         assert len(deliveries) == len(set(deliveries)) == 30
     finally:
         receiver.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r2_2_a_batch_of_several_chunks_writes_in_a_second_thread(org, monkeypatch):
+    from leadflow.accounts.models import RepProfile
+    from leadflow.assignment import services as assignment
+
+    monkeypatch.setattr(assignment, "CHUNK", 3)
+    leads = [org.unverified(T0) for _ in range(8)]
+    Lead.objects.filter(pk__in=[x.pk for x in leads]).update(status=Status.UNASSIGNED)
+    taken = leads[4]  # placed by someone else between planning and writing
+    original = assignment._write_chunk
+
+    def write(placed, *args):
+        Lead.objects.filter(pk=taken.pk).update(status=Status.INVALID)
+        return original(placed, *args)
+
+    monkeypatch.setattr(assignment, "_write_chunk", write)
+    result = assignment.assign_batch(Lead.objects.all(), now=T0)
+    assert (result.assigned, result.unplaced) == (7, 0)
+    assert Lead.objects.filter(status=Status.ASSIGNED).count() == 7
+    assert Assignment.objects.filter(state="pending").count() == 7
+    assert not Assignment.objects.filter(lead=taken).exists()
+    assert sum(RepProfile.objects.values_list("open_leads", flat=True)) == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r2_2_a_failing_writer_stops_the_batch_and_reports(org, monkeypatch):
+    from leadflow.assignment import services as assignment
+
+    monkeypatch.setattr(assignment, "CHUNK", 2)
+    leads = [org.unverified(T0) for _ in range(6)]
+    Lead.objects.filter(pk__in=[x.pk for x in leads]).update(status=Status.UNASSIGNED)
+    original, calls = assignment._write_chunk, []
+
+    def write(placed, *args):
+        calls.append(len(placed))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(placed, *args)
+
+    monkeypatch.setattr(assignment, "_write_chunk", write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        assignment.assign_batch(Lead.objects.all(), now=T0)
+    # the first chunk committed, the failed one rolled back, nothing after it written
+    assert Lead.objects.filter(status=Status.ASSIGNED).count() == 2
+    assert Lead.objects.filter(status=Status.UNASSIGNED).count() == 4

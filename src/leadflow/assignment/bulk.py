@@ -55,11 +55,18 @@ class BatchLead:
     team_id: int | None
 
 
-def load_chunk(ids: list[int]) -> list[BatchLead]:
-    """The chunk's leads still 待分配, locked (rows another batch holds are skipped)."""
-    rows = Lead.objects.filter(pk__in=ids, status=Status.UNASSIGNED).order_by("pk")
+def lock_unassigned(ids: list[int]) -> set[int]:
+    """Of `ids`, the leads still 待分配, locked for this transaction (rows another process
+    holds are skipped: it is placing them)."""
+    rows = Lead.objects.filter(pk__in=ids, status=Status.UNASSIGNED)
     if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True, of=("self",))
+        rows = rows.select_for_update(skip_locked=True)
+    return set(rows.values_list("pk", flat=True))
+
+
+def load_chunk(ids: list[int]) -> list[BatchLead]:
+    """The chunk's leads still 待分配, as matching and the notice need them."""
+    rows = Lead.objects.filter(pk__in=ids, status=Status.UNASSIGNED).order_by("pk")
     parents = dict(Channel.objects.values_list("pk", "parent_id"))
     found = []
     for values in rows.values_list(*FIELDS):

@@ -14,6 +14,8 @@
 """
 
 import gc
+import queue
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -709,16 +711,59 @@ CHUNK = 2000
 
 def assign_batch(leads, *, now: datetime, by=None) -> BatchResult:
     """Assign every 待分配 lead of `leads` (a queryset) with the same rules as `assign_lead`,
-    a chunk per transaction, with boards cached per kind of lead and the writes in bulk."""
+    a chunk per transaction, with boards cached per kind of lead and the writes in bulk.
+
+    Each chunk is planned (routed) first and written after: the writer locks the chunk's
+    leads that are still 待分配 (skipping any another process holds or took meanwhile) and
+    writes only those. With more than one chunk, the writing runs in a second thread on
+    its own connection while the next chunk is planned, so the database's work and this
+    process's overlap."""
     result = BatchResult()
     s = setup(now)
     s.live.ensure(s.router.reps)  # every rep's state in one read
     ids = list(leads.filter(status=Status.UNASSIGNED).order_by("pk").values_list("pk", flat=True))
+    chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
     with _no_cyclic_gc():
-        for start in range(0, len(ids), CHUNK):
-            with transaction.atomic():
-                _assign_chunk(ids[start : start + CHUNK], s, now, by, result)
+        if len(chunks) > 1 and not connection.in_atomic_block:
+            _pipelined(chunks, s, now, by, result)
+        else:
+            for chunk in chunks:
+                planned = _plan_chunk(chunk, s, now, result)
+                with transaction.atomic():
+                    _write_chunk(planned, s, now, by, result)
     return result
+
+
+def _pipelined(chunks: list[list[int]], s: Setup, now: datetime, by, result) -> None:
+    """Plan in this thread, write in another: a queue of one planned chunk between them."""
+    planned: queue.Queue = queue.Queue(maxsize=1)
+    failed: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            while (item := planned.get()) is not None:
+                if not failed:
+                    with transaction.atomic():
+                        _write_chunk(item, s, now, by, result)
+        except BaseException as exc:  # reported by the planning thread
+            failed.append(exc)
+            while planned.get() is not None:  # keep the planner from blocking
+                pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer, name="assign-batch-writer")
+    thread.start()
+    try:
+        for chunk in chunks:
+            if failed:
+                break
+            planned.put(_plan_chunk(chunk, s, now, result))
+    finally:
+        planned.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 @contextmanager
@@ -737,8 +782,9 @@ def _no_cyclic_gc():
             gc.collect(1)
 
 
-def _assign_chunk(ids: list[int], s: Setup, now: datetime, by, result: BatchResult) -> None:
-    from .bulk import BatchLead, load_chunk, write_assignments
+def _plan_chunk(ids: list[int], s: Setup, now: datetime, result: BatchResult) -> list:
+    """Route a chunk's leads (read, not locked) and count them against the reps' state."""
+    from .bulk import BatchLead, load_chunk
 
     leads = load_chunk(ids)
     declined = _declined_many([lead.pk for lead in leads])
@@ -752,6 +798,15 @@ def _assign_chunk(ids: list[int], s: Setup, now: datetime, by, result: BatchResu
             continue
         s.live.took(winner.scored.rep.id, now)
         placed.append((lead, winner.scored.rep.id, routing))
+    return placed
+
+
+def _write_chunk(placed: list, s: Setup, now: datetime, by, result: BatchResult) -> None:
+    """Write a planned chunk: only its leads still 待分配, which it locks first."""
+    from .bulk import lock_unassigned, write_assignments
+
+    still = lock_unassigned([lead.pk for lead, _rep, _routing in placed])
+    placed = [p for p in placed if p[0].pk in still]
     write_assignments(placed, s, now=now, by=by)
     result.assigned += len(placed)
 
