@@ -170,7 +170,7 @@ def test_r2_4_a_robot_beyond_its_rate_gets_one_digest_per_window(receiver, rep):
     assert "王**" in Notification.objects.filter(robot=robot).first().body  # masked for groups
 
 
-def test_ssrf_internal_addresses_are_refused_unless_allowed(db):
+def test_r5_4_internal_addresses_are_refused_unless_allowed(db):
     for url in (
         "http://127.0.0.1:9/x",
         "http://localhost/x",
@@ -188,7 +188,7 @@ def test_ssrf_internal_addresses_are_refused_unless_allowed(db):
         assert exc.value.code == "bad_url"
 
 
-def test_ssrf_a_refused_address_fails_for_good_without_retrying(rep):
+def test_r5_4_a_refused_address_fails_for_good_without_retrying(rep):
     Robot.objects.create(
         name="内网", platform=Platform.WECOM, url="http://192.168.0.10/send", user=rep
     )
@@ -211,7 +211,7 @@ def test_r2_4_gives_up_after_max_attempts(receiver, rep):
     assert row.state == S.FAILED and row.attempts == outbox.MAX_ATTEMPTS
 
 
-def test_backoff_doubles_and_is_capped():
+def test_r2_4_retries_back_off_doubling_to_an_hour():
     assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
     assert outbox.backoff(20) == timedelta(hours=1)
 

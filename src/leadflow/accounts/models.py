@@ -114,8 +114,12 @@ class RepProfile(models.Model):
         return str(self.user)
 
     def away_on(self, day) -> bool:
-        """On leave that day: the flag, or a leave that runs until `day` or later."""
-        return self.on_leave or (self.on_leave_until is not None and self.on_leave_until >= day)
+        return is_away(self.on_leave, self.on_leave_until, day)
+
+
+def is_away(on_leave: bool, until, day) -> bool:
+    """On leave that day: the flag, or a leave that runs until `day` or later."""
+    return bool(on_leave) or (until is not None and until >= day)
 
 
 class ApiToken(models.Model):

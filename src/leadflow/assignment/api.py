@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from leadflow.accounts.models import Role, Team, User
+from leadflow.accounts.models import Team, User
 from leadflow.leads.models import Channel, Industry, Lead
 from leadflow.leads.presenters import present_lead
 from leadflow.leads.queries import visible_leads
@@ -228,7 +228,7 @@ def inbox(request: HttpRequest):
 
 @router.get("/pool", response=list[LeadOut], summary="The lead pool (公海)")
 def pool_list(request: HttpRequest, page: int = 1):
-    if not request.user.has_role(Role.REP, Role.MANAGER, Role.ADMIN):
+    if not pool.may_see_pool(request.user):
         raise HttpError(403, _("您无权查看公海"))
     start = (max(page, 1) - 1) * 50
     return [

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone, translation
+from django.utils import translation
 
 from leadflow.accounts.models import RepProfile, User
 from leadflow.core import bulk
+from leadflow.core.locking import skip_locked
 from leadflow.core.models import AuditEntry
 from leadflow.leads.models import Channel, Lead, StageChange, Status
 from leadflow.notifications.services import Message, active_endpoints, lead_event, notify_many
@@ -59,9 +60,7 @@ def lock_unassigned(ids: list[int]) -> set[int]:
     """Of `ids`, the leads still 待分配, locked for this transaction (rows another process
     holds are skipped: it is placing them)."""
     rows = Lead.objects.filter(pk__in=ids, status=Status.UNASSIGNED)
-    if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True)
-    return set(rows.values_list("pk", flat=True))
+    return set(skip_locked(rows).values_list("pk", flat=True))
 
 
 def load_chunk(ids: list[int]) -> list[BatchLead]:
@@ -111,14 +110,20 @@ def write_assignments(
 ) -> None:
     if not placed:
         return
-    from .services import _stage_reason, assigned_message, assigned_texts, explanation
+    from .services import (
+        _stage_reason,
+        assigned_message,
+        assigned_texts,
+        explanation,
+        local_time,
+    )
 
     policy = s.policy
     accept_due = now + timedelta(hours=policy.confirm_hours)
     decline_due = now + timedelta(hours=policy.decline_hours)
     users = User.objects.in_bulk({rep_id for _lead, rep_id, _r in placed})
     by_id = getattr(by, "pk", None)
-    texts = {**assigned_texts(), "at_local": _local(now), "due_local": _local(accept_due)}
+    texts = {**assigned_texts(), "at_local": local_time(now), "due_local": local_time(accept_due)}
     reasons: dict[str | None, str] = {}  # the StageChange reason, per rule
     per_rep: Counter[int] = Counter()
     batches: dict[int, list[BatchLead]] = defaultdict(list)
@@ -159,7 +164,7 @@ def write_assignments(
         cursor.executemany(
             f"UPDATE {table} SET open_leads = open_leads + %s, last_assigned_at = %s "
             "WHERE user_id = %s",
-            [(n, _db_time(now), rep_id) for rep_id, n in sorted(per_rep.items())],
+            [(n, bulk.db_datetime(now), rep_id) for rep_id, n in sorted(per_rep.items())],
         )
     bulk.insert(Assignment, ASSIGNMENT_COLUMNS, assignments)
     bulk.insert(StageChange, CHANGE_COLUMNS, changes)
@@ -205,14 +210,6 @@ def _digest(rep, leads: list[BatchLead], now: datetime, texts: dict) -> Message:
         lines=tuple(lines),
         link="/inbox/",
     )
-
-
-def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _db_time(moment: datetime):
-    return moment if connection.vendor == "postgresql" else bulk.sqlite_datetime(moment)
 
 
 # the column order of the tuples above

@@ -11,12 +11,13 @@
 
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts import loads
 from leadflow.accounts.models import RepProfile, Role, User
+from leadflow.core.locking import skip_locked
 from leadflow.leads.models import Lead, Status
 from leadflow.leads.pipeline import Evidence
 from leadflow.leads.services import move_lead
@@ -28,6 +29,7 @@ from .services import (
     AssignmentError,
     _locked,
     _place,
+    local_time,
     managers_of,
     start_clock,
 )
@@ -64,7 +66,7 @@ def warn_due(now: datetime) -> int:
                     title=Text(
                         _("线索 %(n)s 将于 %(t)s 退回公海"),
                         n=lead.number,
-                        t=timezone.localtime(lead.pool_due).strftime("%m-%d %H:%M"),
+                        t=local_time(lead.pool_due),
                     ),
                     lines=(_("请尽快跟进并记录；之后无跟进将自动退回公海"),),
                     lead=lead,
@@ -83,9 +85,7 @@ def return_due(now: datetime) -> int:
     while True:
         with transaction.atomic():
             rows = Lead.objects.filter(pool_due__lte=now, status__in=WORKING).order_by("pool_due")
-            if connection.features.has_select_for_update_skip_locked:
-                rows = rows.select_for_update(skip_locked=True, of=("self",))
-            lead = rows.first()
+            lead = skip_locked(rows).first()
             if lead is None:
                 return done
             return_to_pool(lead, now=now, by=None, reason=str(_("超时未跟进")))
@@ -118,6 +118,11 @@ def return_to_pool(lead: Lead, *, now: datetime, by, reason: str) -> Lead:
             now=now,
         )
     return lead
+
+
+def may_see_pool(user) -> bool:
+    """Reps claim from the pool; managers and admins watch it (R2.6, R5.1)."""
+    return user.has_role(Role.REP, Role.MANAGER, Role.ADMIN)
 
 
 def pool_leads():
@@ -188,7 +193,7 @@ def claim(*, lead: Lead, rep: User, now: datetime) -> Assignment:
             "cooldown",
             Text(
                 _("该线索刚从您名下退回公海，%(t)s 后才能重新领取"),
-                t=timezone.localtime(until).strftime("%Y-%m-%d %H:%M"),
+                t=local_time(until),
             ),
         )
     move_lead(lead=lead, to=Status.ASSIGNED, by=rep, at=now, evidence=Evidence(reason="公海领取"))

@@ -28,9 +28,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts import loads
-from leadflow.accounts.models import RepProfile, Role, User
+from leadflow.accounts.models import RepProfile, Role, User, is_away
 from leadflow.core import bulk
 from leadflow.core.audit import record_changes, snapshot
+from leadflow.core.locking import skip_locked
 from leadflow.core.masking import mask_phone
 from leadflow.leads.models import OPEN_STATUSES, Lead, Status
 from leadflow.leads.pipeline import Evidence
@@ -140,7 +141,7 @@ def _read_state(state: Live, ids: set[int], today) -> None:
         state.capacity[uid] = capacity
         if not (active and user_active):
             state.away[uid] = scoring.INACTIVE
-        elif on_leave or (until is not None and until >= today):
+        elif is_away(on_leave, until, today):
             state.away[uid] = scoring.ON_LEAVE
 
 
@@ -263,14 +264,11 @@ def assign_lead(*, lead: Lead, now: datetime, by=None, note: str = "") -> Assign
 
 def _route_and_place(lead: Lead, *, now: datetime, by, note: str, s: Setup) -> Assignment | None:
     declined = _declined(lead)
-    for attempt in range(5):
+    for _attempt in range(5):
         routing = s.router.route(facts(lead), s.live, declined)
         winner = routing.decision.winner
-        if winner is None or attempt == 4:  # nobody (or everyone filled up under us)
-            if lead.status == Status.ASSIGNED:  # the one who had it declined or lapsed
-                _release(lead, now=now, by=by, reason=note)
-            _tell_unplaceable(lead, routing, now)
-            return None
+        if winner is None:
+            break
         rep_id = winner.scored.rep.id
         if _take_capacity(rep_id, now):
             s.live.took(rep_id, now)
@@ -287,18 +285,21 @@ def _route_and_place(lead: Lead, *, now: datetime, by, note: str, s: Setup) -> A
             )
         # filled up meanwhile (another process): look again without them
         s.live.load[rep_id] = s.live.capacity.get(rep_id, 0)
-    raise AssertionError("unreachable")
+    # nobody can take it (or everyone filled up under us)
+    if lead.status == Status.ASSIGNED:  # the one who had it declined or lapsed
+        _release(lead, now=now, by=by, reason=note)
+    _tell_unplaceable(lead, routing, now)
+    return None
 
 
 def _take_capacity(rep_id: int, now: datetime) -> bool:
     """Count the lead against the rep's capacity, only if there is room — a conditional
     update, so two concurrent assignments cannot overfill a rep. (Raw: on every assignment.)"""
-    moment = now if connection.vendor == "postgresql" else bulk.sqlite_datetime(now)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE accounts_repprofile SET open_leads = open_leads + 1, last_assigned_at = %s "
             "WHERE user_id = %s AND open_leads < capacity",
-            [moment, rep_id],
+            [bulk.db_datetime(now), rep_id],
         )
         return cursor.rowcount == 1
 
@@ -410,8 +411,8 @@ def assigned_message(lead, a, texts: dict[str, str] | None = None) -> Message:
     t = texts or assigned_texts()
     need = lead.need if len(lead.need) <= 80 else lead.need[:79] + "…"
     customer = t["customer"] % {"c": lead.company_name}
-    at = t["at_local"] if "at_local" in t else _local(a.at)
-    due = t["due"] % {"t": t["due_local"] if "due_local" in t else _local(a.accept_due)}
+    at = t["at_local"] if "at_local" in t else local_time(a.at)
+    due = t["due"] % {"t": t["due_local"] if "due_local" in t else local_time(a.accept_due)}
     return Message(
         kind="assigned",
         key=f"assigned:{a.lead_id}:{a.rep_id}:{a.at.timestamp()}",
@@ -559,7 +560,7 @@ def expire_due(now: datetime) -> int:
                 kind="expired",
                 key=f"expired:{a.pk}",
                 title=Text(_("线索 %(n)s 超时未确认（%(rep)s）"), n=lead.number, rep=a.rep),
-                lines=(Text(_("确认截止：%(t)s"), t=_local(a.accept_due)), _next_line(nxt)),
+                lines=(Text(_("确认截止：%(t)s"), t=local_time(a.accept_due)), _next_line(nxt)),
             )
             notify(
                 Message(
@@ -593,7 +594,7 @@ def remind_due(now: datetime) -> int:
                     title=Text(
                         _("请尽快确认线索 %(n)s %(c)s"), n=a.lead.number, c=a.lead.company_name
                     ),
-                    lines=(Text(_("确认截止：%(t)s"), t=_local(a.accept_due)),),
+                    lines=(Text(_("确认截止：%(t)s"), t=local_time(a.accept_due)),),
                     lead=a.lead,
                     link=f"/leads/{a.lead.number}/",
                 ),
@@ -610,10 +611,7 @@ def retry_unassigned(now: datetime) -> int:
 
 
 def _claim_one(rows, order: str):
-    rows = rows.order_by(order, "pk").select_related("lead", "rep")
-    if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True, of=("self",))
-    return rows.first()
+    return skip_locked(rows.order_by(order, "pk").select_related("lead", "rep")).first()
 
 
 # --- managers --------------------------------------------------------------------------
@@ -871,7 +869,8 @@ def _locked(lead: Lead) -> Lead:
     return Lead.objects.select_for_update(of=("self",)).select_related("channel").get(pk=lead.pk)
 
 
-def _local(moment: datetime | None) -> str:
+def local_time(moment: datetime | None) -> str:
+    """A moment as people here read it: Shanghai time to the minute."""
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 

@@ -217,7 +217,7 @@ def policy(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def pool_view(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_role(Role.REP, Role.MANAGER, Role.ADMIN):
+    if not pool.may_see_pool(request.user):
         raise PermissionDenied
     now = timezone.now()
     page = Paginator(pool.pool_leads(), 50).get_page(request.GET.get("page"))

@@ -165,6 +165,12 @@ def _json(value: Any) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
+def db_datetime(value: datetime):
+    """A moment as a raw query parameter: psycopg takes it as it is; SQLite stores what
+    Django would (`sqlite_datetime`)."""
+    return value if connection.vendor == "postgresql" else sqlite_datetime(value)
+
+
 def sqlite_datetime(value: datetime) -> str:
     """What Django stores on SQLite with USE_TZ: naive UTC in ISO form."""
     if value.tzinfo is not None:

@@ -20,9 +20,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from leadflow.core.locking import skip_locked
 
 from . import senders
 from .models import Notification, Robot
@@ -47,9 +49,7 @@ def due(now: datetime) -> Q:
 def claim(now: datetime, limit: int = BATCH) -> list[Notification]:
     token = secrets.token_hex(8)
     with transaction.atomic():
-        rows = Notification.objects.filter(due(now)).order_by("next_attempt_at")
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
+        rows = skip_locked(Notification.objects.filter(due(now)).order_by("next_attempt_at"))
         ids = list(rows.values_list("pk", flat=True)[:limit])
         if not ids:
             return []

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Role
+from leadflow.assignment.pool import may_see_pool
 from leadflow.notifications.services import unread_count
 
 
@@ -15,7 +16,7 @@ def navigation(request: HttpRequest) -> dict:
     items = [(_("线索列表"), reverse("leads:list"), "leads")]
     if user.has_role(Role.REP):
         items.append((_("待我确认"), reverse("assignment:inbox"), "inbox"))
-    if user.has_role(Role.REP, Role.MANAGER, Role.ADMIN):
+    if may_see_pool(user):
         items.append((_("公海"), reverse("assignment:pool"), "pool"))
     if user.has_role(Role.MANAGER, Role.ADMIN):
         items.append((_("分配台"), reverse("assignment:console"), "console"))
