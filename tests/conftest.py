@@ -55,6 +55,7 @@ def _reference_data(request):
     for module in (
         "leadflow.leads.migrations.0002_reference_data",
         "leadflow.intake.migrations.0002_default_exclusions",
+        "leadflow.followups.migrations.0002_defaults",
     ):
         importlib.import_module(module).load(apps, None)
     ensure_role_groups()

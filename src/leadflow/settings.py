@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "leadflow.intake",
     "leadflow.notifications",
     "leadflow.assignment",
+    "leadflow.followups",
     "leadflow.web",
 ]
 

@@ -96,7 +96,8 @@ def test_r2_5_accept_moves_to_first_contact_and_starts_the_clock(org):
     services.accept(lead=lead, rep=lead.owner, now=T0 + timedelta(hours=1))
     lead.refresh_from_db()
     assert lead.status == Status.CONTACTING and lead.accept_due is None
-    assert lead.first_contact_due == T0 + timedelta(hours=5)  # A: within 4 h
+    # A: within 4 working hours of the assignment (R3.1); T0 is a Monday 10:00
+    assert lead.first_contact_due == T0 + timedelta(hours=4)
     assert lead.pool_due == T0 + timedelta(hours=1, days=7)
     assert lead.assignments.get().state == A.State.ACCEPTED
 

@@ -35,7 +35,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.export_lead",
     ],
 }
-LEADFLOW_APPS = ("leads", "accounts", "intake", "core", "assignment", "notifications")
+LEADFLOW_APPS = (
+    "leads",
+    "accounts",
+    "intake",
+    "core",
+    "assignment",
+    "notifications",
+    "followups",
+)
 
 
 def ensure_role_groups(**_kwargs) -> None:

@@ -105,6 +105,9 @@ def return_to_pool(lead: Lead, *, now: datetime, by, reason: str) -> Lead:
         evidence=Evidence(reason=reason),
         fields=dict.fromkeys(("owner", "team", "pool_due", "pool_warned_at", "first_contact_due")),
     )
+    from leadflow.followups.services import replan  # follow-ups build on the pool
+
+    replan(lead, now=now, by=by)  # no owner: no clocks
     if owner is not None:
         notify(
             Message(

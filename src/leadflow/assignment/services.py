@@ -33,7 +33,7 @@ from leadflow.core import bulk
 from leadflow.core.audit import record_changes, snapshot
 from leadflow.core.locking import skip_locked
 from leadflow.core.masking import mask_phone
-from leadflow.leads.models import OPEN_STATUSES, Lead, Status
+from leadflow.leads.models import OPEN_STATUSES, WORKING_STATUSES, Lead, Status
 from leadflow.leads.pipeline import Evidence
 from leadflow.leads.services import move_lead
 from leadflow.notifications.services import Message, Text, lead_event, notify
@@ -43,11 +43,7 @@ from .models import Assignment, AssignmentPolicy, AssignmentRule
 from .scoring import LeadFacts, Live, Router, Routing
 
 A = Assignment
-# Statuses in which a lead is being worked by its owner (after acceptance).
-WORKING = frozenset({Status.CONTACTING, Status.QUALIFIED, Status.EVALUATING, Status.NEGOTIATING})
-# Natural-time first-contact windows (R3.1 defaults) until follow-up plans take over.
-FIRST_CONTACT_WITHIN = {"A": timedelta(hours=4), "B": timedelta(hours=24)}
-FIRST_CONTACT_DEFAULT = timedelta(days=7)
+WORKING = WORKING_STATUSES  # a lead being worked by its owner (after acceptance)
 
 
 class AssignmentError(Exception):
@@ -449,23 +445,25 @@ def accept(*, lead: Lead, rep: User, now: datetime) -> Assignment:
     a.state, a.answered_at = A.State.ACCEPTED, now
     a.save(update_fields=["state", "answered_at"])
     move_lead(lead=lead, to=Status.CONTACTING, by=rep, at=now, evidence=Evidence(reason="接收"))
-    start_clock(lead, now=now, by=rep)
+    start_clock(lead, now=now, by=rep, since=a.at)
     return a
 
 
-def start_clock(lead: Lead, *, now: datetime, by) -> None:
-    """Accepted or claimed: first contact due by grade, and the pool deadline set."""
+def start_clock(lead: Lead, *, now: datetime, by, since: datetime | None = None) -> None:
+    """Accepted or claimed: the pool deadline set, and the follow-up plan of the lead's
+    grade started — first contact due from `since`, the assignment (R3.1)."""
+    from leadflow.followups.services import replan  # follow-ups build on assignment
+
     policy = AssignmentPolicy.current()
-    before = snapshot(lead, ["accept_due", "first_contact_due", "pool_due"])
+    before = snapshot(lead, ["accept_due", "pool_due"])
     lead.accept_due = None
-    if lead.first_contact_at is None:
-        lead.first_contact_due = now + FIRST_CONTACT_WITHIN.get(lead.grade, FIRST_CONTACT_DEFAULT)
     lead.pool_due = (lead.last_contact_at or now) + policy.pool_after(lead.grade)
     if lead.pool_due < now:
         lead.pool_due = now + policy.pool_after(lead.grade)
     lead.pool_warned_at = None
-    lead.save(update_fields=["accept_due", "first_contact_due", "pool_due", "pool_warned_at"])
+    lead.save(update_fields=["accept_due", "pool_due", "pool_warned_at"])
     record_changes(instance=lead, before=before, by=by, at=now)
+    replan(lead, now=now, by=by, since=since or now)
 
 
 @transaction.atomic
@@ -677,6 +675,9 @@ def assign_manually(*, lead: Lead, rep: User, by: User, now: datetime, reason: s
             now=now,
         )
     if lead.status in WORKING:
+        from leadflow.followups.services import replan
+
+        replan(lead, now=now, by=by, since=now)  # the clocks and next actions change hands
         notify(
             Message(
                 kind="handed_over",

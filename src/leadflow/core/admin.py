@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEntry
+from .models import AuditEntry, CalendarOverride, WorkSchedule
 
 
 @admin.register(AuditEntry)
@@ -17,3 +17,18 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WorkSchedule)
+class WorkScheduleAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "break_starts", "break_ends")
+
+    def has_add_permission(self, request):
+        return not WorkSchedule.objects.exists()
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(admin.ModelAdmin):
+    list_display = ("day", "working", "note")
+    list_filter = ("working",)
+    date_hierarchy = "day"

@@ -74,6 +74,8 @@ SWEEPS: list[Sweep] = [
     ),
     Sweep("pool-warnings", timedelta(minutes=5), _later("leadflow.assignment.pool.warn_due")),
     Sweep("pool-returns", timedelta(minutes=5), _later("leadflow.assignment.pool.return_due")),
+    # follow-up deadlines: reminders, overdue notices, escalations (R3.8)
+    Sweep("followup-clocks", timedelta(minutes=1), _later("leadflow.followups.sweeps.sweep")),
     # the outbox: retries whose time has come, and deliveries whose kick was lost
     Sweep("outbox", timedelta(seconds=15), kick_outbox),
     Sweep("workloads", timedelta(hours=1), recount_loads),

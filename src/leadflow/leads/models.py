@@ -220,6 +220,7 @@ class Lead(models.Model):
     accept_due = models.DateTimeField(_("确认截止"), null=True, blank=True)
     first_contact_due = models.DateTimeField(_("首次联系截止"), null=True, blank=True)
     next_followup_due = models.DateTimeField(_("下次跟进截止"), null=True, blank=True)
+    next_action_due = models.DateTimeField(_("下一步行动截止"), null=True, blank=True)
     first_contact_at = models.DateTimeField(_("首次联系时间"), null=True, blank=True)
     last_contact_at = models.DateTimeField(_("最近联系时间"), null=True, blank=True)
     won_amount = models.DecimalField(
@@ -292,6 +293,22 @@ class Lead(models.Model):
             models.Index(
                 fields=["pool_due"], condition=Q(pool_due__isnull=False), name="lead_pool_due_idx"
             ),
+            # the follow-up deadlines (R3.1): "my day", overdue lists, SLA reports
+            models.Index(
+                fields=["owner", "first_contact_due"],
+                condition=Q(first_contact_at=None, first_contact_due__isnull=False),
+                name="lead_first_contact_due_idx",
+            ),
+            models.Index(
+                fields=["owner", "next_followup_due"],
+                condition=Q(next_followup_due__isnull=False),
+                name="lead_next_followup_due_idx",
+            ),
+            models.Index(
+                fields=["owner", "next_action_due"],
+                condition=Q(next_action_due__isnull=False),
+                name="lead_next_action_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -301,6 +318,11 @@ class Lead(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+
+# Statuses in which the owner works the lead (after accepting it): the follow-up clocks run.
+WORKING_STATUSES = frozenset(
+    {Status.CONTACTING, Status.QUALIFIED, Status.EVALUATING, Status.NEGOTIATING}
+)
 
 OPEN_STATUSES = frozenset(
     {
