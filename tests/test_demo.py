@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from leadflow.accounts.models import RepProfile, Team, User
-from leadflow.leads.models import Lead, StageChange
+from leadflow.followups.models import Clock, FollowUp, Grading
+from leadflow.leads.models import WORKING_STATUSES, Lead, StageChange
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,17 @@ def test_demo_builds_an_organisation_and_leads_with_consistent_history(capsys):
         times.setdefault(lead_id, []).append(at)
     assert all(t == sorted(t) for t in times.values())
     assert set(times) == set(Lead.objects.values_list("pk", flat=True))
+    # R3.2, R3.4: follow-ups recorded through the service (some late), grades set after them,
+    # and every lead being worked has its clock
+    assert (
+        FollowUp.objects.filter(late=True).exists() and FollowUp.objects.filter(late=False).exists()
+    )
+    assert Grading.objects.exists()
+    working = Lead.objects.filter(status__in=WORKING_STATUSES)
+    assert working.exists()
+    assert set(working.values_list("pk", flat=True)) <= set(
+        Clock.objects.filter(task=None).values_list("lead_id", flat=True)
+    )
 
 
 def test_demo_if_empty_leaves_existing_data_alone(capsys):

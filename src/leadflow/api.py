@@ -14,6 +14,7 @@ from ninja.security import HttpBearer, django_auth
 
 from leadflow.accounts.models import user_for_token
 from leadflow.assignment.api import router as assignment_router
+from leadflow.followups.api import router as followup_router
 from leadflow.intake.api import (
     router as lead_router,
 )  # leads.api's router, with intake's operations
@@ -46,6 +47,7 @@ api = NinjaAPI(
 api.add_router("/", lead_router)
 api.add_router("/", assignment_router)
 api.add_router("/", notification_router)
+api.add_router("/", followup_router)
 
 PYDANTIC_CODES = {
     "missing": ("required", _("必填项")),
@@ -104,6 +106,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     message = exc.message
     if exc.status_code == 400 and code == "bad_json":
         message = _("请求体不是有效的 JSON 对象")
+    field = getattr(exc, "field", None)
     return problem(
-        request, exc.status_code, [{"field": None, "code": code, "message": str(message)}]
+        request, exc.status_code, [{"field": field, "code": code, "message": str(message)}]
     )

@@ -16,12 +16,19 @@ from django.utils import timezone
 
 from leadflow.accounts.models import RepProfile, Role, Team, User
 from leadflow.assignment.models import AssignmentRule
-from leadflow.assignment.pool import note_contact, return_due, return_to_pool
+from leadflow.assignment.pool import return_due, return_to_pool
 from leadflow.assignment.services import accept, decline, expire_due
+from leadflow.followups.services import (
+    Contact,
+    Move,
+    move_stage,
+    record_event,
+    record_followup,
+    set_grade,
+)
+from leadflow.followups.sweeps import sweep as sweep_followups
 from leadflow.intake.services import approve_lead, return_lead, submit_lead
 from leadflow.leads.models import Channel, Industry, Lead, Status
-from leadflow.leads.pipeline import Evidence
-from leadflow.leads.services import move_lead
 from leadflow.notifications.models import Notification
 
 PASSWORD = "leadflow"
@@ -162,7 +169,37 @@ MOBILE_PREFIXES = [
     "152",
     "187",
 ]
-INVALID_REASONS = ["需求不符", "无法联系", "预算不足", "已选择其他供应商", "重复线索"]
+INVALID_REASONS = [
+    ("need_mismatch", "客户要的是租赁服务"),
+    ("unreachable", "连续三次电话未接，微信未通过"),
+    ("no_budget", "预算只有报价的两成"),
+    ("chose_competitor", "已与其他供应商签约"),
+    ("duplicate", "与已有客户重复"),
+]
+METHODS = ["phone", "phone", "wechat", "wechat", "email", "visit", "meeting"]
+FEEDBACK = [
+    "客户对方案感兴趣，希望看同行业案例",
+    "决策人下周出差，约定月底再沟通",
+    "客户关心交付周期和售后响应时间",
+    "已发送产品资料，客户在内部讨论",
+    "客户认为价格偏高，希望有阶梯报价",
+    "演示顺利，客户技术负责人认可",
+]
+INTENTS = ["从观望转为对比3家供应商", "由比价转为重点考虑我方", "意向减弱，预算待批"]
+NEED_CHANGES = ["预算 5万→8万", "采购数量由10台增至20台", "交付时间提前到下月"]
+COMPETITORS = ["汇川", "西门子", "本地代理商", "某某科技"]
+NEXT_ACTIONS = ["发送报价单", "安排产品演示", "提供同行业案例", "约决策人面谈", "回访确认需求"]
+GRADE_REASONS = {
+    "A": "预算明确，1个月内确定供应商",
+    "B": "有需求，预算与时间待确认",
+    "C": "仅咨询，长期潜在需求",
+}
+BEHAVIOUR = [
+    "浏览 /pricing 价格页",
+    "下载《行业白皮书》",
+    "在官网留言询问交付周期",
+    "参加线上产品发布会",
+]
 DECLINE_REASONS = ["区域冲突，客户在外省", "本周工作量已满", "与现有客户存在利益冲突"]
 RETURN_REASONS = [
     "手机号与联系人不符，请核实",
@@ -194,6 +231,7 @@ def _settle(now: datetime) -> None:
     stay in each user's in-app list, read unless from the last two days."""
     expire_due(now)
     return_due(now)
+    sweep_followups(now)  # reminders, overdue notices and escalations due by now
     Notification.objects.exclude(state=Notification.State.SENT).update(
         state=Notification.State.SENT, sent_at=now, next_attempt_at=None
     )
@@ -314,7 +352,8 @@ def _leads(rng: random.Random, people: People, count: int, now: datetime) -> dic
 def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: datetime) -> None:
     """Move a fresh lead along the pipeline as far as its age and luck allow, through the
     same services the screens use: approval assigns it at once, the rep accepts (or
-    declines), follow-ups keep it out of the pool — or do not."""
+    declines), records contacts (some late, some with a next action), grades it after the
+    first contact and moves it on evidence — or lets it slip into the pool."""
     age_days = (now - t).days
 
     def later(hours: float) -> datetime:
@@ -324,11 +363,43 @@ def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: 
             raise _Stop
         return t
 
+    def contact(at: datetime) -> None:
+        typed = min(at + timedelta(minutes=rng.choice([5, 20, 40, 50, 90, 180])), now)
+        action = rng.random() < 0.35
+        record_followup(
+            lead=lead,
+            by=lead.owner,
+            now=typed,
+            contact=Contact(
+                contact_at=at,
+                method=rng.choice(METHODS),
+                feedback=rng.choice(FEEDBACK),
+                intent_change=rng.choice(INTENTS) if rng.random() < 0.3 else "",
+                need_change=rng.choice(NEED_CHANGES) if rng.random() < 0.2 else "",
+                competitor=rng.choice(COMPETITORS) if rng.random() < 0.15 else "",
+                risk_note="客户同时在比较其他供应商" if rng.random() < 0.1 else "",
+                next_action=rng.choice(NEXT_ACTIONS) if action else "",
+                next_action_due=typed + timedelta(days=rng.randint(1, 4)) if action else None,
+            ),
+        )
+
     def step(to, hours, **evidence):
-        move_lead(lead=lead, to=to, by=lead.owner, at=later(hours), evidence=Evidence(**evidence))
-        note_contact(lead, t)
+        contact(later(hours))
+        move_stage(lead=lead, by=lead.owner, move=Move(to=to, **evidence), now=t)
 
     try:
+        if rng.random() < 0.2:
+            for _ in range(rng.randint(1, 3)):
+                record_event(
+                    lead=lead,
+                    kind=rng.choice(["page_view", "download", "inquiry", "event_attended"]),
+                    at=t - timedelta(days=rng.uniform(0, 10)),
+                    detail=rng.choice(BEHAVIOUR),
+                    source="官网",
+                    payload={},
+                    by=None,
+                    now=t,
+                )
         if lead.status == Status.PENDING_REVIEW:
             if age_days < 1 and rng.random() < 0.6:
                 return
@@ -352,9 +423,10 @@ def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: 
                 return
         accept(lead=lead, rep=lead.owner, now=later(rng.uniform(0.05, 20)))
         lead.refresh_from_db()
-        lead.first_contact_at = later(rng.uniform(0.5, 30))
-        lead.save(update_fields=["first_contact_at"])
-        note_contact(lead, t)
+        contact(later(rng.uniform(0.5, 30)))  # the first contact (R3.2)
+        if rng.random() < 0.7:  # graded after it (R3.4): mostly confirmed, sometimes changed
+            grade = lead.grade if rng.random() < 0.75 else rng.choice("ABC")
+            set_grade(lead=lead, by=lead.owner, grade=grade, reason=GRADE_REASONS[grade], now=t)
         path = [
             (Status.QUALIFIED, 0.55),
             (Status.EVALUATING, 0.6),
@@ -365,24 +437,20 @@ def _progress(rng: random.Random, people: People, lead: Lead, t: datetime, now: 
             if rng.random() > p:
                 fate = rng.random()
                 if fate < 0.45 and age_days > 20:
-                    step(
-                        Status.INVALID, rng.uniform(24, 24 * 20), reason=rng.choice(INVALID_REASONS)
-                    )
-                    lead.invalid_reason = lead.stage_changes.last().reason
-                    lead.save(update_fields=["invalid_reason"])
+                    code, note = rng.choice(INVALID_REASONS)
+                    step(Status.INVALID, rng.uniform(24, 24 * 20), invalid_reason=code, reason=note)
                 elif fate < 0.65 and age_days > 30:
                     return_to_pool(lead, now=later(24 * 14), by=None, reason="超时未跟进")
                 else:  # still being worked: most reps kept in touch, some did not
                     keeps_up = rng.random() < 0.8
                     last = now - timedelta(days=rng.uniform(0, 6 if keeps_up else 40))
                     if last > t:
-                        note_contact(lead, last)
+                        contact(last)
                 return
             if to == Status.WON:
                 amount = Decimal(rng.randrange(5, 120)) * 10000
-                step(to, rng.uniform(24, 24 * 25), won_amount=amount, won_at=t)
-                lead.won_amount, lead.won_at = amount, t
-                lead.save(update_fields=["won_amount", "won_at"])
+                hours = rng.uniform(24, 24 * 25)
+                step(to, hours, won_amount=amount, won_at=t + timedelta(hours=hours))
             else:
                 step(to, rng.uniform(24, 24 * 15), need=lead.need)
     except _Stop:

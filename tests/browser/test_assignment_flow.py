@@ -18,7 +18,7 @@ def log_in(page, live_server, username):
     page.fill("#id_username", username)
     page.fill("#id_password", "pw")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/leads/")
+    page.wait_for_url(f"{live_server.url}/my-day/")  # a rep starts the day there
 
 
 def test_r2_5_decline_then_accept_in_the_browser(browser, live_server):

@@ -24,7 +24,7 @@ def test_login_page_and_redirect_by_role(client, support, rep):
     assert response.status_code == 302
     assert client.get("/").url == "/intake/queue/"
     client.force_login(rep)
-    assert client.get("/").url == "/leads/"
+    assert client.get("/").url == "/my-day/"
 
 
 def test_wrong_password_is_said_plainly(client, support):

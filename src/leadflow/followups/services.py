@@ -210,7 +210,7 @@ def record_followup(*, lead: Lead, by: User, contact: Contact, now: datetime) ->
         raise FollowUpError("feedback_required", _("请填写客户反馈"), "feedback")
     if c.contact_at > now + CLOCK_SKEW:
         raise FollowUpError("contact_in_future", _("联系时间不能晚于现在"), "contact_at")
-    if c.contact_at < lead.acquired_at:
+    if c.contact_at < lead.acquired_at.replace(second=0, microsecond=0):  # forms give minutes
         raise FollowUpError("contact_before_lead", _("联系时间不能早于线索获取时间"), "contact_at")
     _check_next_action(c.next_action, c.next_action_due, now)
     first = lead.first_contact_at is None

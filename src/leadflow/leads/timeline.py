@@ -13,13 +13,25 @@ from leadflow.core.masking import mask_email, mask_phone
 from .findings import MATCHED_ON, SOURCES, label
 from .models import Lead, Status
 
+# Fields the timeline leaves out of change entries: the status has its own entries, and
+# these move with every contact (the contact itself is on the timeline).
+QUIET = frozenset(
+    {
+        "status",
+        "pool_due",
+        "pool_warned_at",
+        "last_contact_at",
+        "next_followup_due",
+        "next_action_due",
+    }
+)
 CONTACT_FIELDS = {"phone_e164": mask_phone, "phone_raw": mask_phone, "email": mask_email}
 
 
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    kind: str  # stage | change | touch
+    kind: str  # stage | change | touch (and followup | grade | behaviour | task: followups)
     title: str
     detail: str
     by: str
@@ -41,7 +53,7 @@ def lead_timeline(lead: Lead, *, masked: bool) -> list[Event]:
     entries = list(history(lead).filter(action="update"))
     names = _related_names(entries)
     for entry in entries:
-        changed = [name for name in entry.changes if name != "status"]
+        changed = [name for name in entry.changes if name not in QUIET]
         if not changed:
             continue
         events.append(

@@ -6,12 +6,13 @@ from django.utils import timezone
 
 from leadflow.accounts.models import Role, User
 from leadflow.assignment.queries import panel as assignment_panel
+from leadflow.followups import queries as followups
+from leadflow.followups.forms import lead_page as followup_forms
 
 from .models import Channel, Grade, Status
 from .pipeline import MERGEABLE
 from .presenters import present_lead
 from .queries import LeadFilter, can_see_contact, filter_leads, may_fix, visible_leads
-from .timeline import lead_timeline
 
 
 @login_required
@@ -45,22 +46,25 @@ def _without_page(g) -> str:
 @login_required
 def lead_detail(request: HttpRequest, number: str) -> HttpResponse:
     lead = get_object_or_404(
-        visible_leads(request.user).select_related("province", "team", "created_by"),
+        visible_leads(request.user).select_related("province", "team", "created_by", "owner__team"),
         number=number,
     )
     masked = not can_see_contact(request.user, lead)
+    now = timezone.now()
     return render(
         request,
         "leads/detail.html",
         {
             "active": "leads",
             "lead": lead,
+            "now": now,
             "view": present_lead(lead, request.user),
-            "timeline": lead_timeline(lead, masked=masked),
+            "timeline": followups.timeline(lead, masked=masked),
+            **followup_forms(lead, request.user, now),
             "touches": lead.touches.count(),
             "can_verify": request.user.has_perm("leads.verify_lead"),
             "can_merge": request.user.has_perm("leads.verify_lead") and lead.status in MERGEABLE,
             "can_fix": may_fix(request.user, lead),
-            "panel": assignment_panel(lead, request.user, timezone.now()),
+            "panel": assignment_panel(lead, request.user, now),
         },
     )

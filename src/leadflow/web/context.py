@@ -13,13 +13,19 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items = [(_("线索列表"), reverse("leads:list"), "leads")]
+    items = []
+    if user.has_role(Role.REP):
+        items.append((_("我的一天"), reverse("followups:day"), "day"))
+    items.append((_("线索列表"), reverse("leads:list"), "leads"))
+    if user.has_role(Role.REP, Role.MANAGER, Role.ADMIN):
+        items.append((_("销售看板"), reverse("followups:board"), "board"))
     if user.has_role(Role.REP):
         items.append((_("待我确认"), reverse("assignment:inbox"), "inbox"))
     if may_see_pool(user):
         items.append((_("公海"), reverse("assignment:pool"), "pool"))
     if user.has_role(Role.MANAGER, Role.ADMIN):
         items.append((_("分配台"), reverse("assignment:console"), "console"))
+        items.append((_("评审会"), reverse("followups:review"), "review"))
     if user.has_perm("leads.add_lead"):
         items.append((_("录入线索"), reverse("intake:new"), "new"))
         items.append((_("批量导入"), reverse("intake:imports"), "imports"))

@@ -10,6 +10,8 @@ from leadflow.accounts.models import Role
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.has_role(Role.SUPPORT) and not request.user.has_role(Role.ADMIN):
         return redirect("intake:queue")
+    if request.user.has_role(Role.REP):
+        return redirect("followups:day")  # a rep's day starts with what is due
     return redirect("leads:list")
 
 
