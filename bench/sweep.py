@@ -95,7 +95,7 @@ def seed(leads: int) -> None:
             batch, clocks = [], []
             for n in range(start, min(start + CHUNK, leads)):
                 rep = reps[n % len(reps)]
-                due = now + timedelta(minutes=rng.randint(60, 60 * 24 * 14))
+                due = now + timedelta(minutes=rng.randint(24 * 60, 60 * 24 * 14))
                 batch.append(
                     Lead(
                         number=f"S{n:09d}",

@@ -171,3 +171,60 @@ def test_r3_5_the_review_page_confirms_and_corrects(client, desk):
     assert "预算未落实" in page and "0%（0/1）" in page
     client.force_login(desk.east1)
     assert client.get("/reviews/").status_code == 403
+
+
+def test_r3_1_managers_edit_the_plans_and_new_deadlines_follow(client, desk):
+    from leadflow.followups.models import SlaPolicy
+
+    client.force_login(desk.east1)
+    assert client.get("/follow-up-plans/").status_code == 403
+    client.force_login(desk.m_east)
+    page = client.get("/follow-up-plans/")
+    assert page.status_code == 200 and 'data-grade="A"' in page.content.decode()
+    policies = list(SlaPolicy.objects.order_by("grade"))
+    data = {"form-TOTAL_FORMS": len(policies), "form-INITIAL_FORMS": len(policies)}
+    for i, p in enumerate(policies):
+        data.update(
+            {
+                f"form-{i}-id": p.pk,
+                f"form-{i}-active": "on",
+                f"form-{i}-first_contact_within": p.first_contact_within,
+                f"form-{i}-first_contact_unit": p.first_contact_unit,
+                f"form-{i}-cadence_min": p.cadence_min,
+                f"form-{i}-cadence_max": p.cadence_max,
+                f"form-{i}-cadence_unit": p.cadence_unit,
+                f"form-{i}-remind_before_hours": p.remind_before_hours,
+            }
+        )
+        if p.business_time:
+            data[f"form-{i}-business_time"] = "on"
+    bad = dict(data, **{"form-1-cadence_min": 5, "form-1-cadence_max": 3})  # B
+    refused = client.post("/follow-up-plans/", bad)
+    assert refused.status_code == 400
+    assert "最短跟进间隔不能大于最长间隔" in refused.content.decode()
+    data.pop("form-0-business_time")  # A on natural time, 2 hours
+    data["form-0-first_contact_within"] = 2
+    assert client.post("/follow-up-plans/", data).status_code == 302
+    lead = desk.working(timezone.now() - timedelta(minutes=30), **A_LEAD)
+    assert lead.first_contact_due == lead.assignments.get().at + timedelta(hours=2)
+
+
+def test_r3_1_the_plans_through_the_api(client, desk):
+    from ..assignment.test_screens_and_api import api
+
+    body = {
+        "business_time": False, "first_contact_within": 2, "first_contact_unit": "hour",
+        "cadence_min": 1, "cadence_max": 1, "cadence_unit": "day",
+    }  # fmt: skip
+    assert api(client, "put", "/sla-policies/A", desk.east1, body).status_code == 403
+    done = api(client, "put", "/sla-policies/a", desk.m_east, body)
+    assert done.status_code == 200 and done.json()["business_time"] is False
+    bad = api(client, "put", "/sla-policies/B", desk.m_east, dict(body, cadence_min=4))
+    assert (
+        bad.status_code == 400
+        and bad.json()["detail"][0]["message"] == "最短跟进间隔不能大于最长间隔"
+    )
+    unit = api(client, "put", "/sla-policies/B", desk.m_east, dict(body, cadence_unit="month"))
+    assert unit.status_code == 400 and unit.json()["detail"][0]["field"] == "cadence_unit"
+    listed = {p["grade"]: p for p in api(client, "get", "/sla-policies", desk.east1).json()}
+    assert listed["A"]["first_contact_within"] == 2 and listed["B"]["cadence_max"] == 3

@@ -111,3 +111,21 @@ def test_r3_8_two_concurrent_sweepers_send_each_notice_exactly_once(desk):
     overdue = notes("sla_overdue")
     assert len(overdue) == 8
     assert {n.lead_id for n in overdue} == {lead.pk for lead in leads}
+
+
+def test_r3_8_personal_reminders_stay_out_of_the_team_chat_escalations_reach_it(desk):
+    from leadflow.notifications.models import Robot
+
+    chat = Robot.objects.create(
+        name="华东群", platform="wecom", url="https://qyapi.weixin.qq.com/x", team=desk.east
+    )
+    lead = desk.working(at(2026, 11, 2, 10), **A_LEAD)
+    own = Robot.objects.create(
+        name="个人", platform="dingtalk", url="https://oapi.dingtalk.com/x", user=lead.owner
+    )
+    sweep(at(2026, 11, 2, 13, 30))  # the reminder
+    robots = Notification.objects.filter(channel="robot", kind__startswith="sla_")
+    assert [(n.kind, n.robot) for n in robots] == [("sla_reminder", own)]
+    sweep(at(2026, 11, 2, 18))  # the escalation
+    escalated = robots.filter(kind="sla_escalated")
+    assert {n.robot for n in escalated} == {chat, own}

@@ -606,3 +606,26 @@ def test_r1_7_the_sweeper_queues_a_stalled_import_again_once(support):
     assert task.task_path.endswith("run_import") and task.args_kwargs["args"] == [job.pk]
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.DONE)
     assert resume_stalled_imports(now + STALLED_AFTER * 2) == 0
+
+
+@pytest.mark.django_db
+def test_r3_1_leads_imported_as_being_worked_get_their_follow_up_clock_from_now(support):
+    from leadflow.followups.models import Clock
+
+    make_user("liqiang", Role.REP)
+    headers = [*HEADERS, "状态", "负责人", "首次联系时间", "等级"]
+    rows = [
+        [*row(客户名称="成都众诚软件有限公司", 获取时间="2025-03-01"), "需求明确", "liqiang",
+         "2025-03-02 10:00", "B"],
+        [*row(客户名称="重庆鼎盛建材有限公司", 获取时间="2025-03-05"), "初步接触", "liqiang", "", "A"],
+    ]  # fmt: skip
+    before = timezone.now()
+    job = run(csv_bytes(rows, headers), support)
+    assert job.counts["created"] == 2, list(job.issues.values("message"))
+    worked = Lead.objects.get(company_name="成都众诚软件有限公司")
+    fresh = Lead.objects.get(company_name="重庆鼎盛建材有限公司")
+    # the rhythm starts at the import, not from a contact in 2025
+    assert worked.next_followup_due > before
+    assert Clock.objects.get(lead=worked, task=None).kind == "followup"
+    assert fresh.first_contact_due > before
+    assert Clock.objects.get(lead=fresh, task=None).kind == "first_contact"

@@ -35,13 +35,21 @@ class _Plan:
         self.names = ", ".join(self.quoted)
         self.marks = ", ".join(["%s"] * len(columns))
         self.convert = [_converter(fields[c]) for c in columns]
+        # only the columns that need converting are touched (on PostgreSQL: JSON alone)
+        self.converting = [(i, c) for i, c in enumerate(self.convert) if c is not None]
 
     def rows(self, rows: Iterable[tuple]) -> list[tuple]:
-        convert = self.convert
-        return [
-            tuple(v if v is None or c is None else c(v) for c, v in zip(convert, row, strict=True))
-            for row in rows
-        ]
+        converting = self.converting
+        if not converting:
+            return list(rows)
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, convert in converting:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            out.append(values)
+        return out
 
 
 def insert(
@@ -159,7 +167,14 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     return None
 
 
+class EncodedJson(str):
+    """A JSON value encoded already: rows that share one (a message's payload on each of
+    its channels) are encoded once."""
+
+
 def _json(value: Any) -> str:
+    if isinstance(value, EncodedJson):
+        return value
     if not value and isinstance(value, list | dict):
         return "[]" if isinstance(value, list) else "{}"  # most rows: no findings, no evidence
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)

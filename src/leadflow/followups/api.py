@@ -556,6 +556,37 @@ def policies(request: HttpRequest):
     return list(SlaPolicy.objects.all())
 
 
+class PolicyIn(Schema):
+    active: bool = True
+    business_time: bool = True
+    first_contact_within: int
+    first_contact_unit: str
+    cadence_min: int
+    cadence_max: int
+    cadence_unit: str
+    remind_before_hours: int = 1
+
+
+@router.put(
+    "/sla-policies/{grade}",
+    response=PolicyOut,
+    summary="Change a grade's follow-up plan (managers, admins)",
+)
+def set_policy(request: HttpRequest, grade: str, payload: PolicyIn):
+    from .forms import PolicyForm
+
+    if not request.user.has_role(Role.MANAGER, Role.ADMIN):
+        raise _error(403, "forbidden", _("只有销售经理和管理员可以修改跟进时限"))
+    policy = get_object_or_404(SlaPolicy, grade=grade.upper())
+    form = PolicyForm(payload.dict(), instance=policy)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        error = _error(400, "invalid", errors[0])
+        error.field = None if field == "__all__" else field
+        raise error
+    return form.save()
+
+
 @router.get("/invalid-reasons", response=list[ReasonOut], summary="The 无效 reasons to choose from")
 def invalid_reasons(request: HttpRequest):
     return list(InvalidReason.objects.filter(active=True))

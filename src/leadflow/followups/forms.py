@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.leads.models import Grade, Lead, Status
 
 from . import queries
-from .models import FollowUp, InvalidReason
+from .models import FollowUp, InvalidReason, SlaPolicy
 from .services import PROFILE_FIELDS
 
 LOCAL_MINUTE = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
@@ -118,6 +118,33 @@ class ProfileForm(Styled, forms.ModelForm):
             "concerns": forms.TextInput(attrs={"placeholder": _("价格 / 质量 / 服务")}),
             "personality": forms.TextInput(attrs={"placeholder": _("果断 / 谨慎")}),
         }
+
+
+class PolicyForm(Styled, forms.ModelForm):
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "active",
+            "business_time",
+            "first_contact_within",
+            "first_contact_unit",
+            "cadence_min",
+            "cadence_max",
+            "cadence_unit",
+            "remind_before_hours",
+        ]
+        widgets = {
+            "active": forms.CheckboxInput(attrs={"class": "form-check-input"}),
+            "business_time": forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("active", "business_time"):
+            self.fields[name].widget.attrs["class"] = "form-check-input"
+
+
+PolicyFormSet = forms.modelformset_factory(SlaPolicy, form=PolicyForm, extra=0, can_delete=False)
 
 
 class VerdictForm(Styled, forms.Form):

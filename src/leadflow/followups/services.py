@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Role, User
@@ -113,6 +114,26 @@ def replan(
     lead.save(update_fields=list(DEADLINE_FIELDS))
     record_changes(instance=lead, before=before, by=by, at=now)
     _sync_clocks(lead, wanted, now)
+
+
+def plan_unclocked(leads, *, now: datetime) -> int:
+    """Start the follow-up plan of leads being worked that have no clock — leads an import
+    brought in with an owner and a working status. Their rhythm starts `now`: a migrated
+    lead's last contact may be years old, and its owner should not wake up to a flood of
+    overdue notices for history. Returns how many were planned."""
+    has_clock = Clock.objects.filter(lead=OuterRef("pk"), task=None)
+    rows = (
+        leads.filter(status__in=WORKING_STATUSES, owner__isnull=False)
+        .exclude(Exists(has_clock))
+        .select_related("owner")
+    )
+    plans = load_plans()
+    done = 0
+    for lead in rows.iterator(chunk_size=500):
+        with transaction.atomic():
+            replan(lead, now=now, since=now, plans=plans)
+        done += 1
+    return done
 
 
 def _sync_clocks(lead: Lead, wanted: dict, now: datetime) -> None:

@@ -11,19 +11,21 @@ in the same transaction: two sweepers never send a notice twice, and a crash los
 from collections import defaultdict
 from datetime import datetime
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Role, Team, User
 from leadflow.assignment.services import local_time
 from leadflow.core import bulk
 from leadflow.core.locking import skip_locked
-from leadflow.notifications.services import Message, Text, notify_many
+from leadflow.notifications.services import Message, notify_many
 
 from . import sla
 from .models import Clock
 
-BATCH = 1000
+BATCH = 5000
 K = Clock.Kind
 
 TITLES = {
@@ -64,11 +66,14 @@ def sweep(now: datetime) -> int:
     sent = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                skip_locked(Clock.objects.filter(fire_at__lte=now).order_by("fire_at")).values_list(
-                    *COLUMNS
-                )[:BATCH]
-            )
+            _relaxed_commit()
+            # the claim is a subquery on the clock table alone, and the outer query reads
+            # what the notices need of the claimed clocks, in one round trip. Unordered: a
+            # sweep works until nothing is due, and sorting every due clock once per batch
+            # made a backlog of 50,000 cost seconds
+            due = Clock.objects.filter(fire_at__lte=now).order_by()
+            claimed = skip_locked(due).values("id")[:BATCH]
+            rows = list(Clock.objects.filter(pk__in=claimed).values_list(*COLUMNS))
             if not rows:
                 return sent
             sent += _act(rows, now)
@@ -80,21 +85,25 @@ def _act(rows: list[tuple], now: datetime) -> int:
     people = _people({r[5] for r in rows})
     managers = _managers({r[9] for r in rows} | {p.team_id for p in people.values()})
     pairs, updates = [], []
+    # the texts in the site's language, rendered once per batch (the outbox keeps them so)
+    with translation.override(settings.LANGUAGE_CODE):
+        titles = {key: str(text) for key, text in TITLES.items()}
+        lines = {stage: (str(text),) for stage, text in LINES.items()}
     for pk, kind, stage, due, escalate_at, rep_id, lead_id, number, company, team_id, task in rows:
         acting = sla.act(stage, due_at=due, escalate_at=escalate_at, now=now)
         after = acting + 1
         updates.append((after, {sla.OVERDUE: due, sla.ESCALATE: escalate_at}.get(after), pk))
         rep = people.get(rep_id)
+        params = {"n": number, "c": company, "t": local_time(due), "a": task or "", "r": rep}
         message = Message(
             kind=KINDS[acting],
             key=f"clock:{pk}:{acting}:{int(due.timestamp())}",
-            title=Text(
-                TITLES[(kind, acting)], n=number, c=company, t=local_time(due), a=task or "", r=rep
-            ),
-            lines=(LINES[acting],),
-            public_lines=(LINES[acting],),
+            title=titles[(kind, acting)] % params,
+            lines=lines[acting],
+            public_lines=lines[acting],
             lead=_LeadRef(lead_id),
             link=f"/leads/{number}/",
+            team_robot=acting == sla.ESCALATE,  # the team's chat hears of escalations only
         )
         pairs.append((message, rep))
         if acting == sla.ESCALATE:
@@ -104,6 +113,16 @@ def _act(rows: list[tuple], now: datetime) -> int:
     bulk.update(Clock, "id", ("stage", "fire_at"), updates)
     notify_many(pairs, now=now)
     return len(rows)
+
+
+def _relaxed_commit() -> None:
+    """PostgreSQL: this transaction need not wait for its WAL to reach the disk. A crash
+    may then lose the last such transactions whole — the clocks' advance together with
+    their notices — and the next sweep sends them again: nothing is lost or doubled, and
+    the sweep no longer waits on a disk flush per batch."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 class _LeadRef:

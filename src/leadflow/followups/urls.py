@@ -7,6 +7,7 @@ urlpatterns = [
     path("my-day/", views.my_day, name="day"),
     path("board/", views.board, name="board"),
     path("reviews/", views.review_page, name="review"),
+    path("follow-up-plans/", views.plans, name="plans"),
     path("reviews/<int:team>/<str:week>/close/", views.close_review, name="review-close"),
     path("reviews/<int:team>/<str:week>/<str:number>/", views.judge, name="judge"),
     path("leads/<str:number>/followups/", views.record, name="record"),

@@ -16,12 +16,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leadflow.accounts.models import Role, Team, User
+from leadflow.core import calendars
 from leadflow.leads.models import Lead, Status
 from leadflow.leads.queries import visible_leads
 
 from . import playbooks, queries, review, services
-from .forms import FollowUpForm, GradeForm, MoveForm, ProfileForm, TaskForm, VerdictForm
-from .models import PlaybookStep, Task
+from .forms import (
+    FollowUpForm,
+    GradeForm,
+    MoveForm,
+    PolicyFormSet,
+    ProfileForm,
+    TaskForm,
+    VerdictForm,
+)
+from .models import PlaybookStep, SlaPolicy, Task
 from .services import Contact, FollowUpError, Move
 
 
@@ -326,3 +335,31 @@ def close_review(request: HttpRequest, team: int, week: str) -> HttpResponse:
     else:
         messages.success(request, _("评审会已结束，纪要已保存"))
     return redirect(f"/reviews/?team={the_team.pk}&week={week}")
+
+
+# --- follow-up plans ---------------------------------------------------------------------------
+
+
+@login_required
+def plans(request: HttpRequest) -> HttpResponse:
+    """The follow-up plan of each grade (R3.1), edited by managers and admins; a change
+    applies to deadlines set from then on."""
+    if not request.user.has_role(Role.MANAGER, Role.ADMIN):
+        raise PermissionDenied
+    policies = SlaPolicy.objects.order_by("grade")
+    formset = PolicyFormSet(request.POST or None, queryset=policies)
+    if request.method == "POST":
+        if formset.is_valid():
+            formset.save()
+            messages.success(request, _("跟进时限已保存，之后设定的截止时间按新规则计算"))
+            return redirect("followups:plans")
+        status = 400
+    else:
+        status = 200
+    calendar = calendars.current()
+    return render(
+        request,
+        "followups/plans.html",
+        {"active": "plans", "formset": formset, "calendar": calendar},
+        status=status,
+    )

@@ -936,16 +936,20 @@ def run_job(
 
 
 def _settle_owners(job: ImportJob) -> None:
-    """After the rows: owners written from history count in the reps' workloads, and new
-    leads of a trusted channel (待分配) go to reps now, in one batch (R2.2)."""
+    """After the rows: owners written from history count in the reps' workloads, leads
+    being worked get their follow-up clocks (R3.1), and new leads of a trusted channel
+    (待分配) go to reps now, in one batch (R2.2)."""
     from leadflow.accounts.loads import recount
     from leadflow.assignment.services import assign_batch
+    from leadflow.followups.services import plan_unclocked
 
     recount()
+    now = timezone.now()
+    plan_unclocked(Lead.objects.filter(updated_at__gte=job.started_at), now=now)
     created = Lead.objects.filter(
         status=Status.UNASSIGNED, created_at=job.started_at, created_by=job.created_by
     )
-    assign_batch(created, now=timezone.now())
+    assign_batch(created, now=now)
 
 
 def save_mapping(job: ImportJob, name: str, *, now: datetime | None = None) -> ImportMapping:

@@ -126,6 +126,10 @@ class Notification(models.Model):
 
     kind = models.CharField(_("类型"), max_length=40)
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel)
+    # Indexes: the outbox takes many rows at once (batch assignment, the sweeper), so it
+    # keeps only those its reads need; a recipient's rows are found by notif_inbox_idx, a
+    # robot's or webhook's (for a cascade delete) by partial indexes over the few rows
+    # that have one.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("接收人"),
@@ -133,16 +137,21 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="notifications",
+        db_index=False,
     )
-    robot = models.ForeignKey(Robot, on_delete=models.CASCADE, null=True, blank=True)
-    webhook = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, null=True, blank=True)
+    robot = models.ForeignKey(
+        Robot, on_delete=models.CASCADE, null=True, blank=True, db_index=False
+    )
+    webhook = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, null=True, blank=True, db_index=False
+    )
     lead = models.ForeignKey(
         "leads.Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
     payload = models.JSONField(default=dict, blank=True)
-    dedup_key = models.CharField(max_length=200, unique=True)
+    dedup_key = models.CharField(max_length=200)  # unique: see Meta
     state = models.CharField(_("状态"), max_length=10, choices=State, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     # pending: when to try; sending: when the claim lapses (a worker died mid-send)
@@ -150,7 +159,7 @@ class Notification(models.Model):
     claim = models.CharField(max_length=32, blank=True, editable=False)
     last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
     digest = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(_("创建时间"))
     sent_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
@@ -160,8 +169,20 @@ class Notification(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at", "-pk"]
+        constraints = [  # not unique=True: on PostgreSQL that adds a LIKE index nothing uses
+            models.UniqueConstraint(fields=["dedup_key"], name="notification_dedup_key_unique")
+        ]
         indexes = [
             models.Index(fields=["recipient", "channel", "read_at"], name="notif_inbox_idx"),
+            models.Index(
+                fields=["robot"], condition=Q(robot__isnull=False), name="notif_robot_idx"
+            ),
+            models.Index(
+                fields=["webhook"], condition=Q(webhook__isnull=False), name="notif_webhook_idx"
+            ),
+            models.Index(
+                fields=["digest"], condition=Q(digest__isnull=False), name="notif_digest_idx"
+            ),
             models.Index(
                 fields=["next_attempt_at"],
                 condition=Q(state__in=["pending", "sending"]),

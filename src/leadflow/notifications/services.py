@@ -5,11 +5,15 @@ with it, each has a unique dedup key (writing the same event twice writes nothin
 and delivery starts after commit (outbox.py).
 """
 
+import json
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
@@ -49,6 +53,13 @@ class Message:
     lead: object | None = None
     link: str = ""  # a path in the web UI
     data: dict = field(default_factory=dict)
+    team_robot: bool = True  # False: personal (a rep's own reminders), kept out of group chats
+
+    @cached_property
+    def payload(self) -> bulk.EncodedJson:
+        """The link and data as JSON, encoded once for all the message's rows."""
+        data = {"link": self.link, **self.data}
+        return bulk.EncodedJson(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
 
     def text(self, channel: str) -> tuple[str, str]:
         """Title and body for `channel` in the active language."""
@@ -79,7 +90,12 @@ def notify_many(pairs: Iterable[tuple[Message, object]], *, now: datetime) -> in
             rows.append(_row(message, C.IN_APP, now, text, person, state=S.SENT, sent_at=now))
             if person.email:
                 rows.append(_row(message, C.EMAIL, now, text, person))
-            mine = [r for r in robots.get(person.pk, ()) if (id(message), r.pk) not in robots_done]
+            mine = [
+                r
+                for r in robots.get(person.pk, ())
+                if (id(message), r.pk) not in robots_done
+                and (message.team_robot or r.user_id == person.pk)
+            ]
             if mine:
                 public = message.text(C.ROBOT)
                 for robot in mine:
@@ -155,6 +171,7 @@ def mark_read(user, *, now: datetime, ids: Iterable[int] | None = None) -> int:
 
 
 def _robots_for(people: list) -> dict[int, list[Robot]]:
+    people = list({p.pk: p for p in people}.values())  # a batch names the same rep often
     teams = {p.team_id for p in people if p.team_id}
     ids = {p.pk for p in people}
     if not ids:
@@ -198,7 +215,7 @@ def _row(message: Message, channel: str, now: datetime, text, target, **kw) -> d
         "lead_id": getattr(message.lead, "pk", None),
         "title": title[:200],
         "body": body,
-        "payload": {"link": message.link, **message.data},
+        "payload": message.payload,
         "dedup_key": f"{message.key}:{channel}:{'u' if is_person else 'r'}{target.pk}"[:200],
         "next_attempt_at": None if kw.get("state") == S.SENT else now,
         "created_at": now,
@@ -211,9 +228,8 @@ def _write(rows: list[dict]) -> int:
     written twice), and start delivery after commit when any is not delivered yet."""
     if not rows:
         return 0
-    bulk.insert_ignoring(
-        Notification, COLUMNS, [tuple(r[c] for c in COLUMNS) for r in rows], unique="dedup_key"
-    )
+    values = operator.itemgetter(*COLUMNS)
+    bulk.insert_ignoring(Notification, COLUMNS, [values(r) for r in rows], unique="dedup_key")
     if any(r["state"] != S.SENT for r in rows):
         _deliver_after_commit()
     return len(rows)
