@@ -198,8 +198,9 @@ def test_r3_8_my_day_lists_overdue_today_and_confirmations(client, desk):
     day = api(client, "get", "/me/day", rep).json()
     assert [d["lead"] for d in day["overdue"] if d["kind"] == "first_contact"] == [overdue.number]
     assert [d["title"] for d in day["upcoming"]] == ["回访"]
-    if waiting.owner == rep:
-        assert waiting.number in day["confirmations"]
+    assert waiting.number not in day["confirmations"]  # it went to the lighter teammate
+    theirs = api(client, "get", "/me/day", waiting.owner).json()
+    assert theirs["confirmations"] == [waiting.number]
 
 
 def test_r3_3_the_board_through_the_api(client, lead, desk):
