@@ -13,6 +13,7 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, django_auth
 
 from leadflow.accounts.models import user_for_token
+from leadflow.analytics.api import router as analytics_router
 from leadflow.assignment.api import router as assignment_router
 from leadflow.followups.api import router as followup_router
 from leadflow.intake.api import (
@@ -48,6 +49,7 @@ api.add_router("/", lead_router)
 api.add_router("/", assignment_router)
 api.add_router("/", notification_router)
 api.add_router("/", followup_router)
+api.add_router("/", analytics_router)
 
 PYDANTIC_CODES = {
     "missing": ("required", _("必填项")),

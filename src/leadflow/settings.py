@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "leadflow.notifications",
     "leadflow.assignment",
     "leadflow.followups",
+    "leadflow.analytics",
     "leadflow.web",
 ]
 

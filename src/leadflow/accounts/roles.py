@@ -33,6 +33,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "leads.change_channel",
         "leads.view_industry",
         "leads.export_lead",
+        "analytics.view_channelcost",
+        "analytics.add_channelcost",
+        "analytics.change_channelcost",
     ],
 }
 LEADFLOW_APPS = (
@@ -43,6 +46,7 @@ LEADFLOW_APPS = (
     "assignment",
     "notifications",
     "followups",
+    "analytics",
 )
 
 

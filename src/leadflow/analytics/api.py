@@ -1,0 +1,153 @@
+"""Analytics through /api/v1/analytics/ (R4.1, R4.2): each report over the leads the caller
+may see, with the filters of every report."""
+
+from datetime import date
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from leadflow.accounts.models import Team, User
+from leadflow.leads.models import Grade, Industry
+from leadflow.leads.queries import visible_leads
+
+from . import queries
+
+router = Router(tags=["analytics"])
+
+
+class FilterIn(Schema):
+    since: date | None = None
+    until: date | None = None
+    channel: str = ""  # channel code; a top-level code includes its sub-channels
+    team: str = ""  # team name
+    rep: str = ""  # username
+    industry: str = ""  # industry name
+    region: str = ""
+    grade: str = ""
+
+
+class StepOut(Schema):
+    rank: int
+    label: str
+    reached: int
+    conversion: float | None
+    dropped: int
+    invalid: int
+    stalled: int
+    open: int
+    won: int
+
+
+class FunnelOut(Schema):
+    cohort: date | None
+    leads: int
+    steps: list[StepOut]
+
+
+class ChannelOut(Schema):
+    code: str
+    name: str
+    leads: int
+    valid: int
+    valid_rate: float | None
+    won: int
+    conversion: float | None
+    won_amount: float
+    cost: float | None
+    cost_per_lead: float | None
+    cost_per_won: float | None
+    roi: float | None
+
+
+def _bad(field: str, message) -> HttpError:
+    error = HttpError(400, str(message))
+    error.code, error.field = "invalid", field
+    return error
+
+
+def _filters(f: FilterIn) -> queries.Filters:
+    """Names as people use them (team, username, industry) to ids; unknown ones are a 400."""
+    if f.since and f.until and f.since > f.until:
+        raise _bad("since", _("开始日期不能晚于结束日期"))
+    team = rep = industry = None
+    if f.team:
+        team = Team.objects.filter(name=f.team).values_list("pk", flat=True).first()
+        if team is None:
+            raise _bad("team", _("没有名为 %(t)s 的团队") % {"t": f.team})
+    if f.rep:
+        rep = User.objects.filter(username=f.rep).values_list("pk", flat=True).first()
+        if rep is None:
+            raise _bad("rep", _("没有用户名为 %(u)s 的用户") % {"u": f.rep})
+    if f.industry:
+        industry = Industry.objects.filter(name=f.industry).values_list("pk", flat=True).first()
+        if industry is None:
+            raise _bad("industry", _("没有名为 %(i)s 的行业") % {"i": f.industry})
+    grade = f.grade.strip().upper()
+    if grade and grade not in Grade.values:
+        raise _bad("grade", _("等级须为 A、B、C 或 D"))
+    return queries.Filters(
+        since=f.since,
+        until=f.until,
+        channel=f.channel.strip(),
+        team=team,
+        rep=rep,
+        industry=industry,
+        region=f.region.strip(),
+        grade=grade,
+    )
+
+
+@router.get(
+    "/analytics/funnel",
+    response=list[FunnelOut],
+    summary="The funnel from the stage history: reached, conversion, drop-outs (R4.1)",
+)
+def funnel(request: HttpRequest, f: Query[FilterIn], by: str = ""):
+    if by not in ("", "month"):
+        raise _bad("by", _("分组只能为 month（按获取月份）"))
+    filters = _filters(f)
+    leads = filters.apply(visible_leads(request.user))
+    return [
+        {
+            "cohort": fn.cohort,
+            "leads": fn.leads,
+            "steps": [{**vars(s), "dropped": s.dropped} for s in fn.steps],
+        }
+        for fn in queries.funnel(leads, by_month=by == "month")
+    ]
+
+
+@router.get(
+    "/analytics/channels",
+    response=list[ChannelOut],
+    summary="Channel quality: leads, valid rate, conversion, won amount, cost, ROI (R4.2)",
+)
+def channels(request: HttpRequest, f: Query[FilterIn], level: str = "top"):
+    if level not in ("top", "channel"):
+        raise _bad("level", _("层级只能为 top（一级渠道）或 channel（每个渠道）"))
+    filters = _filters(f)
+    leads = filters.apply(visible_leads(request.user))
+    rows = queries.channels(leads, filters=filters, top_level=level == "top")
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "leads": r.leads,
+            "valid": r.valid,
+            "valid_rate": r.valid_rate,
+            "won": r.won,
+            "conversion": r.conversion,
+            "won_amount": float(r.won_amount),
+            "cost": _float(r.cost),
+            "cost_per_lead": _float(r.cost_per_lead),
+            "cost_per_won": _float(r.cost_per_won),
+            "roi": r.roi,
+        }
+        for r in rows
+    ]
+
+
+def _float(value):
+    return None if value is None else float(value)

@@ -1,0 +1,269 @@
+"""Conversion analytics (R4.1, R4.2): every report is a read over the leads a user may see
+(`visible_leads`), narrowed by the same filters, computed from history — `StageChange` —
+not from where leads stand now.
+
+The funnel (R4.1). A lead has *reached* a stage when its history has a move into that
+stage or a later one (a lead that went from 需求明确 straight to 商务谈判 passed 方案对比), so
+the counts never rise along the funnel. It *dropped out* at the furthest stage it reached
+when it ended 无效 (invalid) or went back to the pool (stalled); the rest are won or still
+open there.
+
+Worked example: three leads — A: entered → verified → … → 成交; B: entered → verified →
+assigned → 初步接触 → 无效; C: entered → verified and waiting. Reached: 线索 3, 核对通过 3,
+已分配 2, 初步接触 2, 需求明确 1, …, 成交 1; conversion 已分配/核对通过 = 2/3; dropped at
+初步接触: 1 (invalid); open at 核对通过: 1.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import pairwise
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.leads.models import Channel, Lead, StageChange, Status
+
+from .models import ChannelCost
+
+S = Status
+# The funnel's steps: a rank, the status whose history marks it, the label.
+STEPS = (
+    (0, "", _("线索")),
+    (1, S.UNASSIGNED, _("核对通过")),
+    (2, S.ASSIGNED, _("已分配")),
+    (3, S.CONTACTING, _("初步接触")),
+    (4, S.QUALIFIED, _("需求明确")),
+    (5, S.EVALUATING, _("方案对比")),
+    (6, S.NEGOTIATING, _("商务谈判")),
+    (7, S.WON, _("成交")),
+)
+RANK = {status: rank for rank, status, _label in STEPS if status}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters every report takes (R4.1): acquisition period, channel (a top-level
+    channel includes its sub-channels), team, rep, industry, region, grade."""
+
+    since: date | None = None
+    until: date | None = None  # inclusive
+    channel: str = ""
+    team: int | None = None
+    rep: int | None = None
+    industry: int | None = None
+    region: str = ""
+    grade: str = ""
+
+    def apply(self, leads: QuerySet[Lead]) -> QuerySet[Lead]:
+        zone = timezone.get_default_timezone()
+        if self.since:
+            leads = leads.filter(acquired_at__gte=datetime.combine(self.since, time(), zone))
+        if self.until:
+            end = datetime.combine(self.until + timedelta(days=1), time(), zone)
+            leads = leads.filter(acquired_at__lt=end)
+        if self.channel:
+            leads = leads.filter(
+                Q(channel__code=self.channel) | Q(channel__parent__code=self.channel)
+            )
+        if self.team:
+            leads = leads.filter(team_id=self.team)
+        if self.rep:
+            leads = leads.filter(owner_id=self.rep)
+        if self.industry:
+            leads = leads.filter(industry_id=self.industry)
+        if self.region:
+            leads = leads.filter(region=self.region)
+        if self.grade:
+            leads = leads.filter(grade=self.grade)
+        return leads
+
+
+def furthest_stage():
+    """The furthest funnel rank in a lead's history (0: none beyond entry)."""
+    rank = Case(
+        *[When(to_status=status, then=Value(r)) for status, r in RANK.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    top = (
+        StageChange.objects.filter(lead=OuterRef("pk"))
+        .values("lead")
+        .annotate(top=Max(rank))
+        .values("top")
+    )
+    return Coalesce(Subquery(top, output_field=IntegerField()), Value(0))
+
+
+@dataclass
+class Step:
+    rank: int
+    label: str
+    reached: int = 0
+    conversion: float | None = None  # reached here ÷ reached at the step before
+    invalid: int = 0  # dropped out here: ended 无效
+    stalled: int = 0  # dropped out here: back in the pool
+    open: int = 0  # still open with this as the furthest stage
+    won: int = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.invalid + self.stalled
+
+
+@dataclass
+class Funnel:
+    cohort: date | None  # the acquisition month; None: all together
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def leads(self) -> int:
+        return self.steps[0].reached if self.steps else 0
+
+
+def funnel(leads: QuerySet[Lead], *, by_month: bool = False) -> list[Funnel]:
+    """The funnel of `leads` (R4.1): one for all of them, or one per acquisition month."""
+    rows = leads.annotate(top=furthest_stage())
+    keys = ["top", "status"]
+    if by_month:
+        rows = rows.annotate(cohort=TruncMonth("acquired_at"))
+        keys.insert(0, "cohort")
+    counts = rows.order_by().values(*keys).annotate(n=Count("pk"))
+    grouped: dict = defaultdict(list)
+    for row in counts:
+        cohort = row["cohort"].date() if by_month and row["cohort"] else None
+        grouped[cohort].append(row)
+    return [
+        _funnel(cohort, grouped[cohort]) for cohort in sorted(grouped, key=lambda c: c or date.min)
+    ]
+
+
+def _funnel(cohort, rows: list[dict]) -> Funnel:
+    steps = [Step(rank, str(label)) for rank, _status, label in STEPS]
+    for row in rows:
+        top, status, n = row["top"], row["status"], row["n"]
+        for step in steps[: top + 1]:
+            step.reached += n
+        here = steps[top]
+        if status == S.WON:
+            here.won += n
+        elif status == S.INVALID or status == S.SCREENED_OUT:
+            here.invalid += n
+        elif status == S.POOL:
+            here.stalled += n
+        else:
+            here.open += n
+    for before, step in pairwise(steps):
+        step.conversion = step.reached / before.reached if before.reached else None
+    return Funnel(cohort, steps)
+
+
+# --- channels (R4.2) ---------------------------------------------------------------------------
+
+
+@dataclass
+class ChannelRow:
+    code: str
+    name: str
+    leads: int
+    valid: int  # verified: passed sales support's check
+    won: int
+    won_amount: Decimal
+    cost: Decimal | None  # None: no cost entered for the period
+
+    @property
+    def valid_rate(self) -> float | None:
+        return self.valid / self.leads if self.leads else None
+
+    @property
+    def conversion(self) -> float | None:
+        return self.won / self.leads if self.leads else None
+
+    @property
+    def cost_per_lead(self) -> Decimal | None:
+        return _ratio(self.cost, self.leads)
+
+    @property
+    def cost_per_won(self) -> Decimal | None:
+        return _ratio(self.cost, self.won)
+
+    @property
+    def roi(self) -> float | None:
+        """(won amount − cost) ÷ cost."""
+        if not self.cost:
+            return None
+        return float((self.won_amount - self.cost) / self.cost)
+
+
+def _ratio(cost: Decimal | None, n: int) -> Decimal | None:
+    if cost is None or not n:
+        return None
+    return (cost / n).quantize(Decimal("0.01"))
+
+
+def channels(
+    leads: QuerySet[Lead], *, filters: Filters | None = None, top_level: bool = True
+) -> list[ChannelRow]:
+    """Per channel (top-level with its sub-channels, or each channel): leads, valid rate,
+    conversion, won amount, and from the channel costs of the period cost per lead, per won
+    deal and ROI (R4.2). Largest first."""
+    group = Coalesce("channel__parent_id", "channel_id") if top_level else F("channel_id")
+    rows = (
+        leads.annotate(top=furthest_stage(), group=group)
+        .order_by()
+        .values("group")
+        .annotate(
+            n=Count("pk"),
+            valid=Count("pk", filter=Q(top__gte=1)),
+            won=Count("pk", filter=Q(status=S.WON)),
+            amount=Sum("won_amount", filter=Q(status=S.WON)),
+        )
+    )
+    found = {r["group"]: r for r in rows}
+    names = {c.pk: c for c in Channel.objects.filter(pk__in=found)}
+    costs = _costs(set(found), filters or Filters(), top_level)
+    result = [
+        ChannelRow(
+            code=names[pk].code,
+            name=str(names[pk]),
+            leads=r["n"],
+            valid=r["valid"],
+            won=r["won"],
+            won_amount=r["amount"] or Decimal(0),
+            cost=costs.get(pk),
+        )
+        for pk, r in found.items()
+    ]
+    return sorted(result, key=lambda r: (-r.leads, r.code))
+
+
+def _costs(groups: set[int], filters: Filters, top_level: bool) -> dict[int, Decimal]:
+    rows = ChannelCost.objects.all()
+    if filters.since:
+        rows = rows.filter(month__gte=filters.since.replace(day=1))
+    if filters.until:
+        rows = rows.filter(month__lte=filters.until)
+    group = Coalesce("channel__parent_id", "channel_id") if top_level else F("channel_id")
+    totals = (
+        rows.annotate(group=group)
+        .filter(group__in=groups)
+        .values("group")
+        .annotate(total=Sum("amount"))
+    )
+    return {r["group"]: r["total"] for r in totals.order_by()}

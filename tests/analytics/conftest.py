@@ -1,0 +1,1 @@
+from ..followups.conftest import desk  # noqa: F401  (the organisation with accepted leads)

@@ -1,0 +1,80 @@
+"""R4.1, R4.2 on real data: LeadFlow's own reports reproduce ../shared/data/olist/REFERENCE.md
+(O0 overall conversion, O1 leads by origin, O2 won and conversion by origin, O6 conversion by
+first-contact month) after importing the files as docs/olist/ describes. Skipped without
+the data."""
+
+import json
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+
+from leadflow.accounts.models import Role, User
+from leadflow.analytics import queries
+from leadflow.leads.models import Lead
+
+from ..factories import make_user
+from ..intake.test_olist import DEALS, LEADS, ROOT
+
+pytestmark = pytest.mark.skipif(
+    not LEADS.exists(), reason=f"Olist data not found in {LEADS.parent}"
+)
+
+# REFERENCE.md O2: origin → (MQLs, won)
+O2 = {
+    "organic_search": (2296, 271),
+    "paid_search": (1586, 195),
+    "social": (1350, 75),
+    "unknown": (1099, 179),
+    "direct_traffic": (499, 56),
+    "email": (493, 15),
+    "referral": (284, 24),
+    "other": (150, 4),
+    "display": (118, 6),
+    "other_publicities": (65, 3),
+    "(missing)": (60, 14),
+}
+# REFERENCE.md O6: first-contact month → (MQLs, won)
+O6 = {
+    date(2017, 6, 1): (4, 0),
+    date(2017, 7, 1): (239, 2),
+    date(2017, 8, 1): (386, 9),
+    date(2017, 9, 1): (312, 7),
+    date(2017, 10, 1): (416, 14),
+    date(2017, 11, 1): (445, 18),
+    date(2017, 12, 1): (200, 11),
+    date(2018, 1, 1): (1141, 152),
+    date(2018, 2, 1): (1028, 149),
+    date(2018, 3, 1): (1174, 167),
+    date(2018, 4, 1): (1352, 183),
+    date(2018, 5, 1): (1303, 130),
+}
+
+
+@pytest.mark.django_db
+def test_r4_1_r4_2_olist_figures_reproduced_by_leadflows_reports(tmp_path):
+    admin = make_user("admin1", Role.ADMIN)
+    User.objects.filter(pk=admin.pk).update(is_superuser=True)
+    call_command("loaddata", str(ROOT / "docs" / "olist" / "channels.json"), verbosity=0)
+    for path, mapping in ((LEADS, "leads-mapping.json"), (DEALS, "deals-mapping.json")):
+        call_command(
+            "import", str(path), channel="OL", mapping=str(ROOT / "docs/olist" / mapping),
+            report=str(tmp_path / f"{path.stem}-rejected.xlsx"),
+        )  # fmt: skip
+    leads = Lead.objects.all()
+
+    [whole] = queries.funnel(leads)  # O0
+    assert (whole.leads, whole.steps[-1].reached) == (8000, 842)
+    assert round(whole.steps[-1].reached / whole.leads, 6) == 0.10525
+
+    codes = json.loads((ROOT / "docs/olist/leads-mapping.json").read_text())["values"]["channel"]
+    rows = {r.code: r for r in queries.channels(leads, top_level=False)}  # O1, O2
+    for origin, (mqls, won) in O2.items():
+        row = rows[codes.get(origin, "OL")]
+        assert (row.leads, row.won) == (mqls, won), origin
+        assert round(row.conversion, 6) == round(won / mqls, 6)
+    [top] = queries.channels(leads)  # every origin under the one Olist channel
+    assert (top.leads, top.won) == (8000, 842)
+
+    cohorts = {f.cohort: f for f in queries.funnel(leads, by_month=True)}  # O6
+    assert {m: (f.leads, f.steps[-1].reached) for m, f in cohorts.items()} == O6

@@ -1,0 +1,147 @@
+"""The funnel (R4.1) and channel quality (R4.2), against hand-computed figures, on both
+databases; a rep's figures count only what the rep may see (R5.1)."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from leadflow.analytics import queries
+from leadflow.analytics.models import ChannelCost
+from leadflow.assignment.pool import return_to_pool
+from leadflow.followups import services
+from leadflow.followups.services import Contact, Move
+from leadflow.leads.models import Channel, Lead, Status
+from leadflow.leads.queries import visible_leads
+
+from ..assignment.test_screens_and_api import api
+from ..followups.conftest import T0, at
+
+pytestmark = pytest.mark.django_db
+
+
+def contact(lead, when):
+    services.record_followup(
+        lead=lead,
+        by=lead.owner,
+        now=when,
+        contact=Contact(contact_at=when, method="phone", feedback="x"),
+    )
+
+
+@pytest.fixture
+def five(desk):
+    """A won; B invalid after first contact; C assigned, unanswered; D awaiting verification;
+    E back in the pool after first contact. A, B, D acquired in November through 官网注册 (G),
+    C and E in October through 行业展会 (H, C through its sub-channel HY)."""
+    oct_ = T0 - timedelta(days=20)  # 2026-10-13
+    a = desk.working(T0, budget_max="80000")
+    contact(a, T0 + timedelta(hours=1))
+    rep = a.owner
+    for to, kw in [
+        (Status.QUALIFIED, {"need": "20台"}),
+        (Status.EVALUATING, {}),
+        (Status.NEGOTIATING, {}),
+        (Status.WON, {"won_amount": Decimal("90000"), "won_at": T0 + timedelta(days=3)}),
+    ]:
+        services.move_stage(lead=a, by=rep, move=Move(to=to, **kw), now=T0 + timedelta(days=3))
+    b = desk.working(T0)
+    contact(b, T0 + timedelta(hours=1))
+    services.move_stage(
+        lead=b, by=b.owner, move=Move(to=Status.INVALID, invalid_reason="no_budget", reason="x"),
+        now=T0 + timedelta(days=1),
+    )  # fmt: skip
+    c = desk.lead(oct_, channel="HY")  # a sub-channel of 行业展会 (H)
+    d = desk.unverified(T0)
+    e = desk.working(oct_, channel="H")
+    contact(e, oct_ + timedelta(hours=1))
+    return_to_pool(e, now=oct_ + timedelta(days=10), by=None, reason="超时未跟进")
+    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+
+
+def test_r4_1_the_funnel_counts_how_far_each_lead_got_and_where_it_dropped_out(five):
+    [f] = queries.funnel(Lead.objects.all())
+    got = {s.label: (s.reached, s.invalid, s.stalled, s.open, s.won) for s in f.steps}
+    assert got == {
+        "线索": (5, 0, 0, 1, 0),  # D waits for verification
+        "核对通过": (4, 0, 0, 0, 0),
+        "已分配": (4, 0, 0, 1, 0),  # C not yet answered
+        "初步接触": (3, 1, 1, 0, 0),  # B invalid, E back in the pool
+        "需求明确": (1, 0, 0, 0, 0),
+        "方案对比": (1, 0, 0, 0, 0),
+        "商务谈判": (1, 0, 0, 0, 0),
+        "成交": (1, 0, 0, 0, 1),
+    }
+    conversion = {s.label: s.conversion for s in f.steps}
+    assert conversion["核对通过"] == 4 / 5 and conversion["初步接触"] == 3 / 4
+    assert conversion["需求明确"] == 1 / 3 and conversion["成交"] == 1.0
+
+
+def test_r4_1_the_funnel_by_acquisition_month_and_filtered(five, desk):
+    cohorts = {f.cohort: f for f in queries.funnel(Lead.objects.all(), by_month=True)}
+    assert set(cohorts) == {date(2026, 10, 1), date(2026, 11, 1)}
+    assert cohorts[date(2026, 10, 1)].leads == 2 and cohorts[date(2026, 11, 1)].leads == 3
+    assert cohorts[date(2026, 11, 1)].steps[-1].reached == 1
+    fair = queries.Filters(channel="H").apply(Lead.objects.all())  # H and its HY
+    [f] = queries.funnel(fair)
+    assert [s.reached for s in f.steps][:4] == [2, 2, 2, 1]
+    november = queries.Filters(since=date(2026, 11, 1), until=date(2026, 11, 30))
+    [f] = queries.funnel(november.apply(Lead.objects.all()))
+    assert f.leads == 3
+
+
+def test_r4_2_channel_quality_with_costs(five):
+    g = Channel.objects.get(code="G")
+    ChannelCost.objects.create(channel=g, month=date(2026, 11, 1), amount=Decimal("3000"))
+    ChannelCost.objects.create(channel=g, month=date(2026, 9, 1), amount=Decimal("500"))
+    november = queries.Filters(since=date(2026, 11, 1), until=date(2026, 11, 30))
+    rows = {
+        r.code: r for r in queries.channels(november.apply(Lead.objects.all()), filters=november)
+    }
+    r = rows["G"]  # A won, B invalid, D unverified
+    assert (r.leads, r.valid, r.won, r.won_amount, r.cost) == (
+        3,
+        2,
+        1,
+        Decimal("90000"),
+        Decimal("3000"),
+    )
+    assert r.valid_rate == 2 / 3 and r.conversion == 1 / 3
+    assert r.cost_per_lead == Decimal("1000.00") and r.cost_per_won == Decimal("3000.00")
+    assert r.roi == 29.0  # (90,000 − 3,000) ÷ 3,000
+    everything = {r.code: r for r in queries.channels(Lead.objects.all())}
+    assert everything["G"].cost == Decimal("3500") and everything["H"].cost is None
+    assert everything["H"].roi is None and everything["H"].leads == 2
+
+
+def test_r4_1_r5_1_a_rep_sees_the_funnel_of_their_own_leads(client, five, desk):
+    rep = five["a"].owner
+    visible = visible_leads(rep).count()  # their own and the pool's
+    body = api(client, "get", "/analytics/funnel", rep).json()
+    assert body[0]["leads"] == visible < 5
+    mine = Lead.objects.filter(owner=rep).count()
+    own = api(client, "get", f"/analytics/funnel?rep={rep.username}", rep).json()
+    assert own[0]["leads"] == mine < visible
+    everyone = api(client, "get", "/analytics/funnel", desk.support).json()
+    assert everyone[0]["leads"] == 5
+
+
+def test_r4_1_r4_2_the_api_takes_filters_and_refuses_bad_ones(client, five, desk):
+    url = "/analytics/funnel?since=2026-11-01&until=2026-11-30&by=month"
+    body = api(client, "get", url, desk.support).json()
+    assert [f["cohort"] for f in body] == ["2026-11-01"]
+    assert body[0]["steps"][3] | {"label": "初步接触"} == body[0]["steps"][3]
+    for query, field in [
+        ("since=2026-12-01&until=2026-11-01", "since"),
+        ("team=nobody", "team"),
+        ("rep=nobody", "rep"),
+        ("industry=nothing", "industry"),
+        ("grade=Z", "grade"),
+        ("by=week", "by"),
+    ]:
+        bad = api(client, "get", f"/analytics/funnel?{query}", desk.support)
+        assert bad.status_code == 400 and bad.json()["detail"][0]["field"] == field, query
+    channels = api(client, "get", "/analytics/channels?level=channel", desk.support).json()
+    assert {c["code"]: c["leads"] for c in channels} == {"G": 3, "H": 1, "HY": 1}
+    assert api(client, "get", "/analytics/channels?level=x", desk.support).status_code == 400
+    assert at(2026, 11, 2, 10) == T0
