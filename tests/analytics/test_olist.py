@@ -1,6 +1,6 @@
 """R4.1, R4.2 on real data: LeadFlow's own reports reproduce ../shared/data/olist/REFERENCE.md
-(O0 overall conversion, O1 leads by origin, O2 won and conversion by origin, O6 conversion by
-first-contact month) after importing the files as docs/olist/ describes. Skipped without
+(O0 overall conversion, O1 leads by origin, O2 won and conversion by origin, O3 median days
+to won overall and by origin, O6 conversion by first-contact month) after importing the files as docs/olist/ describes. Skipped without
 the data."""
 
 import json
@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from leadflow.accounts.models import Role, User
 from leadflow.analytics import queries
@@ -33,6 +34,20 @@ O2 = {
     "display": (118, 6),
     "other_publicities": (65, 3),
     "(missing)": (60, 14),
+}
+# REFERENCE.md O3: origin → (won, median days from first contact to won, fractional)
+O3 = {
+    "organic_search": (271, 14.9094),
+    "paid_search": (195, 15.6746),
+    "unknown": (179, 11.8273),
+    "social": (75, 30.5564),
+    "direct_traffic": (56, 10.5762),
+    "referral": (24, 19.3708),
+    "email": (15, 21.1250),
+    "(missing)": (14, 8.0840),
+    "display": (6, 9.1690),
+    "other": (4, 9.5574),
+    "other_publicities": (3, 35.7917),
 }
 # REFERENCE.md O6: first-contact month → (MQLs, won)
 O6 = {
@@ -75,6 +90,13 @@ def test_r4_1_r4_2_olist_figures_reproduced_by_leadflows_reports(tmp_path):
         assert round(row.conversion, 6) == round(won / mqls, 6)
     [top] = queries.channels(leads)  # every origin under the one Olist channel
     assert (top.leads, top.won) == (8000, 842)
+
+    cycle = queries.cycle(leads, now=timezone.now(), top_level=False)  # O3
+    assert (cycle.to_won.n, round(cycle.to_won.median, 4)) == (842, 14.6507)
+    assert round(cycle.to_won.min, 2) == -1.18  # the deal won before its first contact (O3b)
+    for origin, (won, median) in O3.items():
+        s = cycle.to_won_by_channel[codes.get(origin, "OL")]
+        assert (s.n, round(s.median, 4)) == (won, median), origin
 
     cohorts = {f.cohort: f for f in queries.funnel(leads, by_month=True)}  # O6
     assert {m: (f.leads, f.steps[-1].reached) for m, f in cohorts.items()} == O6

@@ -145,3 +145,21 @@ def test_r4_1_r4_2_the_api_takes_filters_and_refuses_bad_ones(client, five, desk
     assert {c["code"]: c["leads"] for c in channels} == {"G": 3, "H": 1, "HY": 1}
     assert api(client, "get", "/analytics/channels?level=x", desk.support).status_code == 400
     assert at(2026, 11, 2, 10) == T0
+
+
+def test_r4_3_the_cycle_report(five, client, desk):
+    now = at(2026, 11, 20, 10)
+    c = queries.cycle(Lead.objects.all(), now=now)
+    # A: acquired T0 − 1 h, won T0 + 3 days
+    assert c.to_won.n == 1 and c.to_won.median == pytest.approx(3 + 1 / 24)
+    # first contacts: A, B 2 h after acquisition, E 2 h after its own
+    assert c.to_first_contact.n == 3 and c.to_first_contact.median == pytest.approx(2)
+    # A spent 3 days − 1 h in 初步接触 (accepted T0 + 10 min … moved T0 + 3 d)
+    assert c.in_stage["contacting"].n == 3  # A and B left it; E went to the pool
+    assert c.still_in_stage["assigned"] == 1  # C is waiting for its rep
+    assert set(c.won_curve) == {"G", "H"}
+    # G: A won on day 3.04; B (invalid) and D (unverified) stay not won: 1 of 3
+    assert c.won_curve["G"] == [(pytest.approx(3.04, abs=0.01), pytest.approx(1 / 3, abs=1e-4))]
+    assert c.won_curve["H"] == []
+    body = api(client, "get", "/analytics/cycle", desk.support).json()
+    assert body["to_won_days"]["n"] == 1 and body["still_in_stage"]["assigned"] == 1

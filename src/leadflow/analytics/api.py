@@ -4,6 +4,7 @@ may see, with the filters of every report."""
 from datetime import date
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
@@ -151,3 +152,44 @@ def channels(request: HttpRequest, f: Query[FilterIn], level: str = "top"):
 
 def _float(value):
     return None if value is None else float(value)
+
+
+class SummaryOut(Schema):
+    n: int
+    mean: float | None
+    p25: float | None
+    median: float | None
+    p75: float | None
+    p90: float | None
+    min: float | None
+    max: float | None
+
+
+class CycleOut(Schema):
+    to_first_contact_hours: SummaryOut
+    to_won_days: SummaryOut
+    to_won_days_by_channel: dict[str, SummaryOut]
+    days_in_stage: dict[str, SummaryOut]
+    still_in_stage: dict[str, int]
+    won_by_day: dict[str, list[tuple[float, float]]]  # channel → [(day, share won)]
+
+
+@router.get(
+    "/analytics/cycle",
+    response=CycleOut,
+    summary="Sales cycle: median, quartiles, p90; won-by-day curves counting open leads (R4.3)",
+)
+def cycle(request: HttpRequest, f: Query[FilterIn], level: str = "top"):
+    if level not in ("top", "channel"):
+        raise _bad("level", _("层级只能为 top（一级渠道）或 channel（每个渠道）"))
+    filters = _filters(f)
+    leads = filters.apply(visible_leads(request.user))
+    c = queries.cycle(leads, now=timezone.now(), top_level=level == "top")
+    return {
+        "to_first_contact_hours": vars(c.to_first_contact),
+        "to_won_days": vars(c.to_won),
+        "to_won_days_by_channel": {k: vars(v) for k, v in c.to_won_by_channel.items()},
+        "days_in_stage": {k: vars(v) for k, v in c.in_stage.items()},
+        "still_in_stage": c.still_in_stage,
+        "won_by_day": c.won_curve,
+    }

@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.leads.models import Channel, Lead, StageChange, Status
 
+from . import stats
 from .models import ChannelCost
 
 S = Status
@@ -267,3 +268,85 @@ def _costs(groups: set[int], filters: Filters, top_level: bool) -> dict[int, Dec
         .annotate(total=Sum("amount"))
     )
     return {r["group"]: r["total"] for r in totals.order_by()}
+
+
+# --- sales cycle (R4.3) ------------------------------------------------------------------------
+
+DAY = 86400.0
+CURVE_POINTS = 60  # a won-by-day curve keeps at most this many points
+
+
+@dataclass
+class Cycle:
+    to_first_contact: stats.Summary  # hours from acquisition to the first contact
+    to_won: stats.Summary  # days from acquisition to won (won leads)
+    to_won_by_channel: dict[str, stats.Summary]
+    in_stage: dict[str, stats.Summary]  # days spent in each stage, by stays that ended
+    still_in_stage: dict[str, int]  # stays not ended yet (open leads there now)
+    won_curve: dict[str, list[tuple[float, float]]]  # channel → [(day, share won by then)]
+
+
+WORKED_STAGES = (S.UNASSIGNED, S.ASSIGNED, S.CONTACTING, S.QUALIFIED, S.EVALUATING, S.NEGOTIATING)
+
+
+def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cycle:
+    """How long things take (R4.3): to first contact, to won, in each stage — median,
+    quartiles, p90 — and, per channel, the share of leads won by each day since acquisition
+    (Kaplan–Meier, `stats.kaplan_meier`): every lead not won is followed until `now`, so a
+    lead acquired last week counts for one week only instead of as a week-old failure, and
+    a lead closed without a win stays among the not-won."""
+    group = Coalesce("channel__parent__code", "channel__code") if top_level else F("channel__code")
+    rows = leads.annotate(group=group).values_list(
+        "acquired_at", "first_contact_at", "won_at", "status", "group"
+    )
+    first_contact, to_won = [], []
+    won_by_channel: dict[str, list[float]] = defaultdict(list)
+    observations: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for acquired, contacted, won_at, status, code in rows.iterator(chunk_size=5000):
+        if contacted is not None:
+            first_contact.append((contacted - acquired).total_seconds() / 3600)
+        if status == S.WON and won_at is not None:
+            days = (won_at - acquired).total_seconds() / DAY
+            to_won.append(days)
+            won_by_channel[code].append(days)
+            observations[code].append((max(days, 0.0), True))
+        else:  # followed until now: a lead closed without a win stays among those not won
+            observations[code].append((max((now - acquired).total_seconds() / DAY, 0.0), False))
+    in_stage, still = _stays(leads)
+    return Cycle(
+        to_first_contact=stats.summarize(first_contact),
+        to_won=stats.summarize(to_won),
+        to_won_by_channel={c: stats.summarize(v) for c, v in sorted(won_by_channel.items())},
+        in_stage={s: stats.summarize(v) for s, v in in_stage.items()},
+        still_in_stage=still,
+        won_curve={c: _thin(stats.kaplan_meier(o)) for c, o in sorted(observations.items())},
+    )
+
+
+def _stays(leads: QuerySet[Lead]) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Days each lead spent in each worked stage, from consecutive StageChanges."""
+    changes = (
+        StageChange.objects.filter(lead__in=leads)
+        .order_by("lead_id", "at", "pk")
+        .values_list("lead_id", "to_status", "at")
+    )
+    ended: dict[str, list[float]] = {str(s): [] for s in WORKED_STAGES}
+    still = dict.fromkeys(ended, 0)
+    previous = None
+    for lead_id, status, at in changes.iterator(chunk_size=5000):
+        if previous and previous[0] == lead_id and previous[1] in ended:
+            ended[previous[1]].append((at - previous[2]).total_seconds() / DAY)
+        elif previous and previous[1] in still:
+            still[previous[1]] += 1
+        previous = (lead_id, status, at)
+    if previous and previous[1] in still:
+        still[previous[1]] += 1
+    return ended, still
+
+
+def _thin(curve: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if len(curve) <= CURVE_POINTS:
+        return [(round(t, 2), round(p, 4)) for t, p in curve]
+    step = len(curve) / (CURVE_POINTS - 1)
+    picked = [curve[int(i * step)] for i in range(CURVE_POINTS - 1)] + [curve[-1]]
+    return [(round(t, 2), round(p, 4)) for t, p in picked]
