@@ -1,6 +1,6 @@
 """R4.1, R4.2 on real data: LeadFlow's own reports reproduce ../shared/data/olist/REFERENCE.md
 (O0 overall conversion, O1 leads by origin, O2 won and conversion by origin, O3 median days
-to won overall and by origin, O6 conversion by first-contact month) after importing the files as docs/olist/ describes. Skipped without
+to won overall and by origin, O5 won deals per rep, O6 conversion by first-contact month) after importing the files as docs/olist/ describes. Skipped without
 the data."""
 
 import json
@@ -97,6 +97,11 @@ def test_r4_1_r4_2_olist_figures_reproduced_by_leadflows_reports(tmp_path):
     for origin, (won, median) in O3.items():
         s = cycle.to_won_by_channel[codes.get(origin, "OL")]
         assert (s.n, round(s.median, 4)) == (won, median), origin
+
+    closers = [r for r in queries.reps(leads) if r.won]  # O5: won deals per sales rep
+    assert len(closers) == 22
+    assert [r.won for r in closers[:5]] == [133, 82, 74, 64, 63]
+    assert closers[0].rep.display_name == "4ef15afb4b2723d8f3d81e51ec7afefe"
 
     cohorts = {f.cohort: f for f in queries.funnel(leads, by_month=True)}  # O6
     assert {m: (f.leads, f.steps[-1].reached) for m, f in cohorts.items()} == O6

@@ -38,6 +38,7 @@ def five(desk):
     a = desk.working(T0, budget_max="80000")
     contact(a, T0 + timedelta(hours=1))
     rep = a.owner
+    services.set_grade(lead=a, by=rep, grade="A", reason="预算足", now=T0 + timedelta(hours=2))
     for to, kw in [
         (Status.QUALIFIED, {"need": "20台"}),
         (Status.EVALUATING, {}),
@@ -163,3 +164,40 @@ def test_r4_3_the_cycle_report(five, client, desk):
     assert c.won_curve["H"] == []
     body = api(client, "get", "/analytics/cycle", desk.support).json()
     assert body["to_won_days"]["n"] == 1 and body["still_in_stage"]["assigned"] == 1
+
+
+def test_r4_5_reps_assigned_accepted_contacted_won_and_grading(five, client, desk):
+    from leadflow.followups import review
+
+    a = five["a"]  # graded A by its rep, won; the review corrects it to B
+    review.judge(
+        team=desk.east, week=T0.date(), lead=a, by=desk.m_east, verdict="corrected", grade="B",
+        note="预算未落实", now=T0 + timedelta(days=4),
+    )  # fmt: skip
+    rows = {r.rep.username: r for r in queries.reps(Lead.objects.all())}
+    rep = rows[a.owner.username]
+    mine = Lead.objects.filter(owner=a.owner)
+    assert rep.owned == mine.count() and rep.won == 1 and rep.won_amount == Decimal("90000")
+    assert rep.win_rate == 1 / mine.count()
+    assert rep.assigned >= rep.accepted >= 1 and rep.contacted >= 1
+    assert rep.response_hours == pytest.approx(1 / 6)  # every acceptance came 10 minutes later
+    assert (rep.reviewed, rep.grading_accuracy) == (1, 0.0)
+    assert rep.by_grade["B"][1] == 1  # won, graded B after the review
+    body = api(client, "get", "/analytics/reps", desk.m_east).json()
+    assert {r["rep"] for r in body} >= {a.owner.username}
+
+
+def test_r4_6_losses_by_reason_stage_and_competitor(five, client, desk):
+    b = five["b"]
+    worked = desk.working(T0)
+    services.record_followup(
+        lead=worked, by=worked.owner, now=T0 + timedelta(hours=2),
+        contact=Contact(contact_at=T0 + timedelta(hours=2), method="visit", feedback="x", competitor=" 汇川 "),
+    )  # fmt: skip
+    result = queries.losses(Lead.objects.all())
+    assert result.reasons == [("预算远低于产品价格", 1)]
+    assert result.by_stage == {"初步接触": 1}
+    assert result.competitors == [("汇川", 1)]
+    body = api(client, "get", "/analytics/losses", desk.support).json()
+    assert body["reasons"] == [{"name": "预算远低于产品价格", "leads": 1}]
+    assert b.pk in Lead.objects.filter(status=Status.INVALID).values_list("pk", flat=True)

@@ -193,3 +193,76 @@ def cycle(request: HttpRequest, f: Query[FilterIn], level: str = "top"):
         "still_in_stage": c.still_in_stage,
         "won_by_day": c.won_curve,
     }
+
+
+class RepOut(Schema):
+    rep: str
+    name: str
+    assigned: int
+    accepted: int
+    declined: int
+    lapsed: int
+    contacted: int
+    owned: int
+    won: int
+    won_amount: float
+    win_rate: float | None
+    response_hours: float | None
+    reviewed: int
+    grading_accuracy: float | None
+    by_grade: dict[str, tuple[int, int]]  # grade → (owned, won)
+
+
+@router.get(
+    "/analytics/reps",
+    response=list[RepOut],
+    summary="Reps: assigned, accepted, contacted, won, win rate, response, grading (R4.5)",
+)
+def reps(request: HttpRequest, f: Query[FilterIn]):
+    leads = _filters(f).apply(visible_leads(request.user))
+    return [
+        {
+            "rep": r.rep.username,
+            "name": str(r.rep),
+            "assigned": r.assigned,
+            "accepted": r.accepted,
+            "declined": r.declined,
+            "lapsed": r.lapsed,
+            "contacted": r.contacted,
+            "owned": r.owned,
+            "won": r.won,
+            "won_amount": float(r.won_amount),
+            "win_rate": r.win_rate,
+            "response_hours": r.response_hours,
+            "reviewed": r.reviewed,
+            "grading_accuracy": r.grading_accuracy,
+            "by_grade": r.by_grade,
+        }
+        for r in queries.reps(leads)
+    ]
+
+
+class CountOut(Schema):
+    name: str
+    leads: int
+
+
+class LossesOut(Schema):
+    reasons: list[CountOut]
+    by_stage: dict[str, int]
+    competitors: list[CountOut]
+
+
+@router.get(
+    "/analytics/losses",
+    response=LossesOut,
+    summary="Why leads were lost: 无效 reasons, where, competitors named (R4.6)",
+)
+def losses(request: HttpRequest, f: Query[FilterIn]):
+    leads = _filters(f).apply(visible_leads(request.user))
+    result = queries.losses(leads)
+    return {
+        "reasons": [{"name": n, "leads": c} for n, c in result.reasons],
+        "by_stage": result.by_stage,
+        "competitors": [{"name": n, "leads": c} for n, c in result.competitors],
+    }

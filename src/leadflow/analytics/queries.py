@@ -38,6 +38,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.accounts.models import User
 from leadflow.leads.models import Channel, Lead, StageChange, Status
 
 from . import stats
@@ -350,3 +351,160 @@ def _thin(curve: list[tuple[float, float]]) -> list[tuple[float, float]]:
     step = len(curve) / (CURVE_POINTS - 1)
     picked = [curve[int(i * step)] for i in range(CURVE_POINTS - 1)] + [curve[-1]]
     return [(round(t, 2), round(p, 4)) for t, p in picked]
+
+
+# --- reps (R4.5) -------------------------------------------------------------------------------
+
+
+@dataclass
+class RepRow:
+    rep: User
+    assigned: int  # leads placed with the rep (automatic, manual, claimed)
+    accepted: int
+    declined: int
+    lapsed: int  # confirmations left to expire
+    contacted: int  # leads the rep made the first contact on
+    owned: int  # leads the rep owns now
+    won: int
+    won_amount: Decimal
+    response_hours: float | None  # median, assignment → the rep's answer
+    reviewed: int  # grades of the rep's the weekly review looked at
+    confirmed: int
+    by_grade: dict[str, tuple[int, int]]  # grade → (owned, won)
+
+    @property
+    def win_rate(self) -> float | None:
+        """Won ÷ leads the rep owns (worked, won or closed)."""
+        return self.won / self.owned if self.owned else None
+
+    @property
+    def grading_accuracy(self) -> float | None:
+        return self.confirmed / self.reviewed if self.reviewed else None
+
+
+def reps(leads: QuerySet[Lead]) -> list[RepRow]:
+    """Per rep, over `leads` (R4.5): assigned, accepted, contacted, won, win rate, response
+    time, grading accuracy from the weekly review, and conversion by grade. Most won first."""
+    from leadflow.assignment.models import Assignment
+    from leadflow.followups.models import FollowUp, ReviewItem
+
+    A = Assignment.State
+    placed = {
+        r["rep"]: r
+        for r in Assignment.objects.filter(lead__in=leads)
+        .order_by()
+        .values("rep")
+        .annotate(
+            n=Count("pk"),
+            accepted=Count("pk", filter=Q(state=A.ACCEPTED)),
+            declined=Count("pk", filter=Q(state=A.DECLINED)),
+            lapsed=Count("pk", filter=Q(state=A.EXPIRED)),
+        )
+    }
+    answers: dict[int, list[float]] = defaultdict(list)
+    answered = Assignment.objects.filter(lead__in=leads, answered_at__isnull=False).exclude(
+        kind=Assignment.Kind.CLAIM
+    )
+    for rep_id, at, answered_at in answered.values_list("rep", "at", "answered_at").iterator():
+        answers[rep_id].append((answered_at - at).total_seconds() / 3600)
+    contacted = dict(
+        FollowUp.objects.filter(lead__in=leads, first=True)
+        .order_by()
+        .values("by")
+        .annotate(n=Count("lead", distinct=True))
+        .values_list("by", "n")
+    )
+    owned: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    amounts: dict[int, Decimal] = defaultdict(Decimal)
+    rows = (
+        leads.filter(owner__isnull=False)
+        .order_by()
+        .values("owner", "grade")
+        .annotate(
+            n=Count("pk"),
+            won=Count("pk", filter=Q(status=S.WON)),
+            amount=Sum("won_amount", filter=Q(status=S.WON)),
+        )
+    )
+    for r in rows:
+        owned[r["owner"]][r["grade"] or ""] = [r["n"], r["won"]]
+        amounts[r["owner"]] += r["amount"] or Decimal(0)
+    reviews = {
+        r["rep"]: r
+        for r in ReviewItem.objects.filter(lead__in=leads)
+        .order_by()
+        .values("rep")
+        .annotate(n=Count("pk"), confirmed=Count("pk", filter=Q(verdict="confirmed")))
+    }
+    ids = set(placed) | set(owned) | set(contacted)
+    people = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+    result = []
+    for pk in ids:
+        grades = owned.get(pk, {})
+        result.append(
+            RepRow(
+                rep=people[pk],
+                assigned=placed.get(pk, {}).get("n", 0),
+                accepted=placed.get(pk, {}).get("accepted", 0),
+                declined=placed.get(pk, {}).get("declined", 0),
+                lapsed=placed.get(pk, {}).get("lapsed", 0),
+                contacted=contacted.get(pk, 0),
+                owned=sum(n for n, _w in grades.values()),
+                won=sum(w for _n, w in grades.values()),
+                won_amount=amounts.get(pk, Decimal(0)),
+                response_hours=stats.summarize(answers.get(pk, ())).median,
+                reviewed=reviews.get(pk, {}).get("n", 0),
+                confirmed=reviews.get(pk, {}).get("confirmed", 0),
+                by_grade={g: (n, w) for g, (n, w) in sorted(grades.items())},
+            )
+        )
+    return sorted(result, key=lambda r: (-r.won, -r.owned, r.rep.username))
+
+
+# --- losses (R4.6) -----------------------------------------------------------------------------
+
+
+@dataclass
+class Losses:
+    reasons: list[tuple[str, int]]  # 无效 reason → leads, most first
+    by_stage: dict[str, int]  # the furthest stage of the leads lost there
+    competitors: list[tuple[str, int]]  # competitor named in follow-ups → leads, most first
+
+
+def losses(leads: QuerySet[Lead]) -> Losses:
+    """Why leads were lost (R4.6): the listed 无效 reasons (or the reason given, for leads
+    without one, such as imported history), where in the funnel, and the competitors named
+    in follow-up records."""
+    from leadflow.followups.models import FollowUp, InvalidReason
+
+    labels = dict(InvalidReason.objects.values_list("code", "label"))
+    lost = leads.filter(status=S.INVALID).annotate(top=furthest_stage())
+    last = (
+        StageChange.objects.filter(lead=OuterRef("pk"), to_status=S.INVALID)
+        .order_by("-at", "-pk")
+        .values("evidence__invalid_reason")[:1]
+    )
+    reasons: dict[str, int] = defaultdict(int)
+    stages: dict[str, int] = defaultdict(int)
+    rank_label = {rank: str(label) for rank, _s, label in STEPS}
+    for code, text, top in (
+        lost.annotate(code=Subquery(last)).values_list("code", "invalid_reason", "top").iterator()
+    ):
+        reason = labels.get(code) or (text.split("：", 1)[0] if text else "") or str(_("未说明"))
+        reasons[reason] += 1
+        stages[rank_label[top]] += 1
+    named: dict[str, set[int]] = defaultdict(set)
+    for lead_id, name in (
+        FollowUp.objects.filter(lead__in=leads)
+        .exclude(competitor="")
+        .values_list("lead_id", "competitor")
+        .iterator()
+    ):
+        named[" ".join(name.split())].add(lead_id)
+    return Losses(
+        reasons=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])),
+        by_stage=dict(stages),
+        competitors=sorted(
+            ((n, len(ids)) for n, ids in named.items()), key=lambda kv: (-kv[1], kv[0])
+        ),
+    )
