@@ -201,3 +201,30 @@ def test_r4_6_losses_by_reason_stage_and_competitor(five, client, desk):
     body = api(client, "get", "/analytics/losses", desk.support).json()
     assert body["reasons"] == [{"name": "预算远低于产品价格", "leads": 1}]
     assert b.pk in Lead.objects.filter(status=Status.INVALID).values_list("pk", flat=True)
+
+
+def test_r4_4_follow_up_discipline_per_rep_and_team(five, client, desk):
+    missed = desk.working(T0)  # never contacted: its first contact is overdue
+    slow = desk.working(T0)
+    talked = T0 + timedelta(hours=1)
+    services.record_followup(
+        lead=slow, by=slow.owner, now=talked + timedelta(hours=2),  # written 2 h later: late
+        contact=Contact(contact_at=talked, method="phone", feedback="x"),
+    )  # fmt: skip
+    now = at(2026, 11, 20, 10)
+    rows = queries.discipline(Lead.objects.all(), now=now)
+    [team] = queries.by_team(rows).values()
+    assert team.team == desk.east.name
+    first = team.first_contact  # A, B, E, slow on time; missed overdue
+    assert (first.on_time, first.late, first.missed) == (4, 0, 1)
+    records = team.records  # A, B, E within the hour; slow's 2 h late
+    assert (records.on_time, records.late) == (3, 1)
+    assert team.cadence.missed == 1  # slow: no follow-up since, B's 3 working days long gone
+    confirm = team.confirmations  # every acceptance 10 minutes after the assignment
+    assert (confirm.on_time, confirm.late, confirm.missed) == (5, 0, 0)
+    assert team.overdue_now == 2  # missed's first contact, slow's follow-up
+    mine = next(r for r in rows if r.rep == missed.owner)
+    assert mine.first_contact.missed == 1
+    body = api(client, "get", "/analytics/discipline", desk.m_east).json()
+    totals = [r for r in body if r["rep"] is None]
+    assert totals[0]["first_contact"]["missed"] == 1 and totals[0]["first_contact"]["rate"] == 0.8

@@ -266,3 +266,44 @@ def losses(request: HttpRequest, f: Query[FilterIn]):
         "by_stage": result.by_stage,
         "competitors": [{"name": n, "leads": c} for n, c in result.competitors],
     }
+
+
+class KeptOut(Schema):
+    on_time: int
+    late: int
+    missed: int
+    rate: float | None
+
+
+class DisciplineOut(Schema):
+    rep: str | None  # None: a team's total
+    team: str
+    first_contact: KeptOut
+    cadence: KeptOut
+    records: KeptOut
+    confirmations: KeptOut
+    overdue_now: int
+
+
+def _discipline_out(r, rep: str | None) -> dict:
+    kept = ("first_contact", "cadence", "records", "confirmations")
+    return {
+        "rep": rep,
+        "team": r.team,
+        **{k: {**vars(getattr(r, k)), "rate": getattr(r, k).rate} for k in kept},
+        "overdue_now": r.overdue_now,
+    }
+
+
+@router.get(
+    "/analytics/discipline",
+    response=list[DisciplineOut],
+    summary="Follow-up discipline per rep and team: SLA kept, and overdue now (R4.4)",
+)
+def discipline(request: HttpRequest, f: Query[FilterIn]):
+    leads = _filters(f).apply(visible_leads(request.user))
+    rows = queries.discipline(leads, now=timezone.now())
+    teams = queries.by_team(rows)
+    return [_discipline_out(r, r.rep.username) for r in rows] + [
+        _discipline_out(t, None) for t in teams.values()
+    ]

@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
+from leadflow.leads.models import WORKING_STATUSES as WORKING
 from leadflow.leads.models import Channel, Lead, StageChange, Status
 
 from . import stats
@@ -508,3 +509,126 @@ def losses(leads: QuerySet[Lead]) -> Losses:
             ((n, len(ids)) for n, ids in named.items()), key=lambda kv: (-kv[1], kv[0])
         ),
     )
+
+
+# --- follow-up discipline (R4.4) ---------------------------------------------------------------
+
+
+@dataclass
+class Kept:
+    """How often a rule was kept: on time, late (done after the deadline), missed (not done
+    and past it)."""
+
+    on_time: int = 0
+    late: int = 0
+    missed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.on_time + self.late + self.missed
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.total if self.total else None
+
+    def add(self, other: "Kept") -> None:
+        self.on_time += other.on_time
+        self.late += other.late
+        self.missed += other.missed
+
+
+@dataclass
+class DisciplineRow:
+    rep: User | None
+    team: str
+    first_contact: Kept = field(default_factory=Kept)  # first contacts by their deadline
+    cadence: Kept = field(default_factory=Kept)  # follow-ups within the grade's cadence
+    records: Kept = field(default_factory=Kept)  # records written within 1 h of the contact
+    confirmations: Kept = field(default_factory=Kept)  # answered within the confirm deadline
+    overdue_now: int = 0  # first contacts, follow-ups and next actions overdue right now
+
+
+def discipline(leads: QuerySet[Lead], *, now: datetime) -> list[DisciplineRow]:
+    """Per rep (R4.4): first contacts on time, cadence kept, records within 1 h,
+    confirmations within the deadline, and what is overdue right now."""
+    from leadflow.assignment.models import Assignment
+    from leadflow.followups.models import FollowUp, Task
+    from leadflow.followups.services import load_plans
+
+    rows: dict[int, DisciplineRow] = {}
+
+    def row(rep_id: int) -> DisciplineRow:
+        if rep_id not in rows:
+            rows[rep_id] = DisciplineRow(rep=None, team="")  # who: filled in at the end
+        return rows[rep_id]
+
+    firsts = FollowUp.objects.filter(
+        lead__in=leads, first=True, lead__first_contact_due__isnull=False
+    )
+    for by, done, due in firsts.values_list("by", "contact_at", "lead__first_contact_due"):
+        kept = row(by).first_contact  # who made it (the lead may have moved on since)
+        kept.on_time += done <= due
+        kept.late += done > due
+    pending = leads.filter(
+        status__in=WORKING, first_contact_at=None, first_contact_due__lt=now, owner__isnull=False
+    )
+    for owner in pending.values_list("owner", flat=True):
+        row(owner).first_contact.missed += 1
+    plans = load_plans()
+    previous: tuple | None = None
+    records = FollowUp.objects.filter(lead__in=leads).order_by("lead_id", "contact_at", "pk")
+    for lead_id, by, at, late, grade in records.values_list(
+        "lead_id", "by", "contact_at", "late", "grade"
+    ).iterator(chunk_size=5000):
+        mine = row(by)
+        mine.records.on_time += not late
+        mine.records.late += late
+        if previous and previous[0] == lead_id:
+            timing = plans.followup(previous[2], previous[1])
+            if timing is not None:
+                mine.cadence.on_time += at <= timing.due
+                mine.cadence.late += at > timing.due
+        previous = (lead_id, at, grade)
+    for rep_id in leads.filter(status__in=WORKING, next_followup_due__lt=now).values_list(
+        "owner", flat=True
+    ):
+        row(rep_id).cadence.missed += 1
+    A = Assignment
+    answered = A.objects.filter(lead__in=leads).exclude(kind=A.Kind.CLAIM)
+    for rep_id, state, due, answered_at in answered.values_list(
+        "rep", "state", "accept_due", "answered_at"
+    ).iterator():
+        kept = row(rep_id).confirmations
+        if state in (A.State.ACCEPTED, A.State.DECLINED) and due is not None:
+            kept.on_time += answered_at <= due
+            kept.late += answered_at > due
+        elif state == A.State.EXPIRED:
+            kept.missed += 1
+    working = leads.filter(status__in=WORKING)
+    overdue = working.filter(
+        Q(first_contact_at=None, first_contact_due__lt=now) | Q(next_followup_due__lt=now)
+    )
+    for rep_id, n in (
+        overdue.order_by().values("owner").annotate(n=Count("pk")).values_list("owner", "n")
+    ):
+        row(rep_id).overdue_now += n
+    late_tasks = Task.objects.filter(lead__in=working, done_at=None, due__lt=now)
+    for rep_id, n in (
+        late_tasks.order_by().values("owner").annotate(n=Count("pk")).values_list("owner", "n")
+    ):
+        row(rep_id).overdue_now += n
+    for rep in User.objects.select_related("team").filter(pk__in=rows):
+        rows[rep.pk].rep, rows[rep.pk].team = rep, str(rep.team or "")
+    return sorted(rows.values(), key=lambda r: (r.team, r.rep.username))
+
+
+def by_team(rows: list[DisciplineRow]) -> dict[str, DisciplineRow]:
+    """The discipline rows summed per team."""
+    teams: dict[str, DisciplineRow] = {}
+    for r in rows:
+        total = teams.setdefault(r.team, DisciplineRow(r.rep, r.team))
+        if total is not r:
+            for name in ("first_contact", "cadence", "records", "confirmations"):
+                getattr(total, name).add(getattr(r, name))
+            total.overdue_now += r.overdue_now
+    return teams

@@ -103,7 +103,9 @@ def return_to_pool(lead: Lead, *, now: datetime, by, reason: str) -> Lead:
         by=by,
         at=now,
         evidence=Evidence(reason=reason),
-        fields=dict.fromkeys(("owner", "team", "pool_due", "pool_warned_at", "first_contact_due")),
+        # the first-contact deadline stays: it is history the discipline report reads, and
+        # whoever claims the lead gets a new one if the first contact is still to be made
+        fields=dict.fromkeys(("owner", "team", "pool_due", "pool_warned_at")),
     )
     from leadflow.followups.services import replan  # follow-ups build on the pool
 
