@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from leadflow.accounts.models import Team, User
+from leadflow.accounts.models import Region, Team, User
 from leadflow.leads.models import Grade, Industry
 from leadflow.leads.queries import visible_leads
 
@@ -85,6 +85,9 @@ def _filters(f: FilterIn) -> queries.Filters:
         industry = Industry.objects.filter(name=f.industry).values_list("pk", flat=True).first()
         if industry is None:
             raise _bad("industry", _("没有名为 %(i)s 的行业") % {"i": f.industry})
+    region = f.region.strip()
+    if region and region not in Region.values:
+        raise _bad("region", _("大区须为：%(r)s") % {"r": "、".join(Region.values)})
     grade = f.grade.strip().upper()
     if grade and grade not in Grade.values:
         raise _bad("grade", _("等级须为 A、B、C 或 D"))
@@ -95,7 +98,7 @@ def _filters(f: FilterIn) -> queries.Filters:
         team=team,
         rep=rep,
         industry=industry,
-        region=f.region.strip(),
+        region=region,
         grade=grade,
     )
 
