@@ -1,6 +1,6 @@
-"""Conversion analytics (R4.1, R4.2): every report is a read over the leads a user may see
-(`visible_leads`), narrowed by the same filters, computed from history — `StageChange` —
-not from where leads stand now.
+"""Conversion analytics (R4.1–R4.6): every report reads the leads a user may see
+(`visible_leads`), narrowed by the same filters, and is computed from history — stage
+changes, assignments, follow-up records, review verdicts — not from where leads stand now.
 
 The funnel (R4.1). A lead has *reached* a stage when its history has a move into that
 stage or a later one (a lead that went from 需求明确 straight to 商务谈判 passed 方案对比), so
@@ -39,6 +39,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
+from leadflow.assignment.models import Assignment
+from leadflow.followups.models import FollowUp, InvalidReason, ReviewItem, Task
+from leadflow.followups.services import load_plans
 from leadflow.leads.models import WORKING_STATUSES as WORKING
 from leadflow.leads.models import Channel, Lead, StageChange, Status
 
@@ -386,9 +389,6 @@ class RepRow:
 def reps(leads: QuerySet[Lead]) -> list[RepRow]:
     """Per rep, over `leads` (R4.5): assigned, accepted, contacted, won, win rate, response
     time, grading accuracy from the weekly review, and conversion by grade. Most won first."""
-    from leadflow.assignment.models import Assignment
-    from leadflow.followups.models import FollowUp, ReviewItem
-
     A = Assignment.State
     placed = {
         r["rep"]: r
@@ -476,8 +476,6 @@ def losses(leads: QuerySet[Lead]) -> Losses:
     """Why leads were lost (R4.6): the listed 无效 reasons (or the reason given, for leads
     without one, such as imported history), where in the funnel, and the competitors named
     in follow-up records."""
-    from leadflow.followups.models import FollowUp, InvalidReason
-
     labels = dict(InvalidReason.objects.values_list("code", "label"))
     lost = leads.filter(status=S.INVALID).annotate(top=furthest_stage())
     last = (
@@ -551,10 +549,6 @@ class DisciplineRow:
 def discipline(leads: QuerySet[Lead], *, now: datetime) -> list[DisciplineRow]:
     """Per rep (R4.4): first contacts on time, cadence kept, records within 1 h,
     confirmations within the deadline, and what is overdue right now."""
-    from leadflow.assignment.models import Assignment
-    from leadflow.followups.models import FollowUp, Task
-    from leadflow.followups.services import load_plans
-
     rows: dict[int, DisciplineRow] = {}
 
     def row(rep_id: int) -> DisciplineRow:
