@@ -1,5 +1,5 @@
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -93,6 +93,14 @@ class AssignmentPolicy(models.Model):
     def pool_after(self, grade: str) -> timedelta:
         days = {"A": self.pool_days_a, "B": self.pool_days_b}.get(grade, self.pool_days_c)
         return timedelta(days=days)
+
+    def pool_deadline(self, lead, *, now: datetime, restart: bool = False) -> datetime:
+        """When `lead` returns to the pool if nobody contacts it (R2.6): its grade's
+        allowance after the last contact — or after `now` when its owner starts afresh
+        (a reopened lead) or that moment has already passed (a claim, a late record)."""
+        allowance = self.pool_after(lead.grade)
+        due = (lead.last_contact_at or now) + allowance
+        return now + allowance if restart or due < now else due
 
 
 class AssignmentRule(models.Model):

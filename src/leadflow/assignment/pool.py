@@ -37,11 +37,10 @@ from .services import (
 A = Assignment
 
 
-def note_contact(lead: Lead, at: datetime) -> None:
-    """A follow-up happened: the pool deadline runs from it."""
-    policy = AssignmentPolicy.current()
+def note_contact(lead: Lead, at: datetime, *, now: datetime | None = None) -> None:
+    """A follow-up happened at `at` (recorded at `now`): the pool deadline runs from it."""
     lead.last_contact_at = max(lead.last_contact_at or at, at)
-    lead.pool_due = lead.last_contact_at + policy.pool_after(lead.grade)
+    lead.pool_due = AssignmentPolicy.current().pool_deadline(lead, now=now or at)
     lead.pool_warned_at = None
     lead.save(update_fields=["last_contact_at", "pool_due", "pool_warned_at"])
 

@@ -457,9 +457,7 @@ def start_clock(lead: Lead, *, now: datetime, by, since: datetime | None = None)
     policy = AssignmentPolicy.current()
     before = snapshot(lead, ["accept_due", "pool_due"])
     lead.accept_due = None
-    lead.pool_due = (lead.last_contact_at or now) + policy.pool_after(lead.grade)
-    if lead.pool_due < now:
-        lead.pool_due = now + policy.pool_after(lead.grade)
+    lead.pool_due = policy.pool_deadline(lead, now=now)
     lead.pool_warned_at = None
     lead.save(update_fields=["accept_due", "pool_due", "pool_warned_at"])
     record_changes(instance=lead, before=before, by=by, at=now)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Role, User
 from leadflow.assignment.models import Assignment, AssignmentPolicy
+from leadflow.assignment.pool import note_contact
 from leadflow.core import calendars
 from leadflow.core.audit import record_changes, snapshot
 from leadflow.leads.models import WORKING_STATUSES, Grade, Lead, Status
@@ -254,22 +255,11 @@ def record_followup(*, lead: Lead, by: User, contact: Contact, now: datetime) ->
         grade=lead.grade,
     )
     before = snapshot(lead, ["first_contact_at", "last_contact_at", "pool_due"])
+    note_contact(lead, c.contact_at, now=now)  # the pool deadline runs from it (R2.6)
     if first:
         lead.first_contact_at = c.contact_at
-    lead.last_contact_at = max(lead.last_contact_at or c.contact_at, c.contact_at)
-    policy = AssignmentPolicy.current()  # the pool deadline runs from the last contact (R2.6)
-    lead.pool_due = max(lead.last_contact_at + policy.pool_after(lead.grade), now)
-    lead.pool_warned_at = None
     lead.updated_at = now
-    lead.save(
-        update_fields=[
-            "first_contact_at",
-            "last_contact_at",
-            "pool_due",
-            "pool_warned_at",
-            "updated_at",
-        ]
-    )
+    lead.save(update_fields=["first_contact_at", "updated_at"])
     record_changes(instance=lead, before=before, by=by, at=now)
     if followup.next_action:
         Task.objects.create(
@@ -382,9 +372,8 @@ def set_grade(
     lead.save(update_fields=["grade", "grade_reason", "grade_rule", "updated_at"])
     record_changes(instance=lead, before=before, by=by, at=now, reason=reason)
     if grading.from_grade != grade:
-        policy = AssignmentPolicy.current()
         if lead.status in WORKING_STATUSES and lead.pool_due:
-            lead.pool_due = max((lead.last_contact_at or now) + policy.pool_after(grade), now)
+            lead.pool_due = AssignmentPolicy.current().pool_deadline(lead, now=now)
             lead.save(update_fields=["pool_due"])
         replan(lead, now=now, by=by)
     return grading
@@ -492,8 +481,7 @@ def move_stage(*, lead: Lead, by: User, move: Move, now: datetime) -> Lead:
         lead.pool_due = lead.pool_warned_at = None
         lead.save(update_fields=["pool_due", "pool_warned_at"])
     elif reopening:
-        policy = AssignmentPolicy.current()
-        lead.pool_due = now + policy.pool_after(lead.grade)
+        lead.pool_due = AssignmentPolicy.current().pool_deadline(lead, now=now, restart=True)
         lead.save(update_fields=["pool_due"])
     replan(lead, now=now, by=by, since=now if reopening else None)
     return lead
