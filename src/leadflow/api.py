@@ -16,6 +16,7 @@ from leadflow.accounts.models import user_for_token
 from leadflow.analytics.api import router as analytics_router
 from leadflow.assignment.api import router as assignment_router
 from leadflow.followups.api import router as followup_router
+from leadflow.followups.services import FollowUpError
 from leadflow.intake.api import (
     router as lead_router,
 )  # leads.api's router, with intake's operations
@@ -72,6 +73,12 @@ def problem(request: HttpRequest, status: int, errors: list[dict]) -> HttpRespon
 def intake_error(request: HttpRequest, exc: IntakeError) -> HttpResponse:
     errors = [{"field": e.field, "code": e.code, "message": e.message} for e in exc.errors]
     return problem(request, 400, errors)
+
+
+@api.exception_handler(FollowUpError)
+def followup_error(request: HttpRequest, exc: FollowUpError) -> HttpResponse:
+    error = {"field": exc.field, "code": exc.code, "message": str(exc.message)}
+    return problem(request, exc.status, [error])
 
 
 @api.exception_handler(ValidationError)

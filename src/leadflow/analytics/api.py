@@ -7,9 +7,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.errors import HttpError
 
 from leadflow.accounts.models import Region, Team, User
+from leadflow.core.apierrors import api_error
 from leadflow.leads.models import Grade, Industry
 from leadflow.leads.queries import visible_leads
 
@@ -62,10 +62,8 @@ class ChannelOut(Schema):
     roi: float | None
 
 
-def _bad(field: str, message) -> HttpError:
-    error = HttpError(400, str(message))
-    error.code, error.field = "invalid", field
-    return error
+def _bad(field: str, message):
+    return api_error(400, "invalid", message, field)
 
 
 def _filters(f: FilterIn) -> queries.Filters:

@@ -10,6 +10,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from leadflow.accounts.models import Team, User
+from leadflow.core.apierrors import api_error
 from leadflow.leads.models import Channel, Industry, Lead
 from leadflow.leads.presenters import present_lead
 from leadflow.leads.queries import visible_leads
@@ -127,15 +128,9 @@ def _lead(request: HttpRequest, number: str):
     return get_object_or_404(visible_leads(request.user), number=number)
 
 
-def _error(status: int, code: str, message) -> HttpError:
-    error = HttpError(status, str(message))
-    error.code = code  # the API's error code (api.http_error)
-    return error
-
-
 def _fail(exc: services.AssignmentError) -> HttpError:
     status = {"reason_required": 400, "forbidden": 403, "not_a_rep": 400}.get(exc.code, 409)
-    return _error(status, exc.code, exc.message)
+    return api_error(status, exc.code, exc.message)
 
 
 def _answer(request: HttpRequest, number: str, act) -> dict:
@@ -201,7 +196,7 @@ def assign(request: HttpRequest, number: str, payload: AssignIn):
     _managers_only(request)
     rep = User.objects.filter(username=payload.rep).first()
     if rep is None:
-        raise _error(400, "unknown_rep", _("没有用户名为 %(u)s 的销售代表") % {"u": payload.rep})
+        raise api_error(400, "unknown_rep", _("没有用户名为 %(u)s 的销售代表") % {"u": payload.rep})
     return _answer(
         request,
         number,
@@ -300,13 +295,13 @@ def _save_rule(request: HttpRequest, payload: RuleIn, rule: AssignmentRule | Non
     data["team"] = ids(Team, "name", [data["team"]])[0] if data["team"] else None
     data["rep"] = ids(User, "username", [data["rep"]])[0] if data["rep"] else None
     if unknown:
-        raise _error(
+        raise api_error(
             400, "unknown_value", _("未知的取值：%(v)s") % {"v": "、".join(map(str, unknown))}
         )
     form = AssignmentRuleForm(data=data, instance=rule, user=request.user)
     if not form.is_valid():
         messages = [f"{name}: {' '.join(errs)}" for name, errs in form.errors.items()]
-        raise _error(400, "invalid", "；".join(messages))
+        raise api_error(400, "invalid", "；".join(messages))
     return rule_out(form.save())
 
 
@@ -340,7 +335,7 @@ def put_policy(request: HttpRequest, payload: PolicyIO):
     _managers_only(request)
     form = PolicyForm(data=payload.model_dump(), instance=AssignmentPolicy.current())
     if not form.is_valid():
-        raise _error(400, "invalid", "；".join(" ".join(e) for e in form.errors.values()))
+        raise api_error(400, "invalid", "；".join(" ".join(e) for e in form.errors.values()))
     policy = form.save(commit=False)
     policy.updated_by = request.user
     policy.save()

@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 
 from leadflow.accounts.models import Role, Team, User
+from leadflow.core.apierrors import api_error
 from leadflow.leads.models import Lead
 from leadflow.leads.presenters import present_lead
 from leadflow.leads.queries import visible_leads
@@ -19,7 +19,7 @@ from leadflow.leads.schemas import LeadOut
 
 from . import playbooks, queries, review, services
 from .models import FollowUp, Grading, InvalidReason, LeadEvent, PlaybookStep, SlaPolicy, Task
-from .services import Contact, FollowUpError, Move
+from .services import Contact, Move
 
 router = Router(tags=["follow-up"])
 
@@ -197,20 +197,6 @@ def _lead(request: HttpRequest, number: str) -> Lead:
     )
 
 
-def _fail(exc: FollowUpError) -> HttpError:
-    error = HttpError(exc.status, str(exc.message))
-    error.code = exc.code
-    error.field = exc.field
-    return error
-
-
-def _call(act):
-    try:
-        return act()
-    except FollowUpError as exc:
-        raise _fail(exc) from exc
-
-
 def followup_out(f: FollowUp) -> dict:
     return {
         **{name: getattr(f, name) for name in FollowUpIn.model_fields},
@@ -263,11 +249,7 @@ def followups(request: HttpRequest, number: str):
 def record(request: HttpRequest, number: str, payload: FollowUpIn):
     lead = _lead(request, number)
     contact = Contact(**payload.dict())
-    f = _call(
-        lambda: services.record_followup(
-            lead=lead, by=request.user, contact=contact, now=timezone.now()
-        )
-    )
+    f = services.record_followup(lead=lead, by=request.user, contact=contact, now=timezone.now())
     return Status(201, followup_out(f))
 
 
@@ -280,10 +262,8 @@ def tasks(request: HttpRequest, number: str):
 @router.post("/leads/{number}/tasks", response={201: TaskOut}, summary="Schedule a next action")
 def add_task(request: HttpRequest, number: str, payload: TaskIn):
     lead = _lead(request, number)
-    t = _call(
-        lambda: services.add_task(
-            lead=lead, by=request.user, title=payload.title, due=payload.due, now=timezone.now()
-        )
+    t = services.add_task(
+        lead=lead, by=request.user, title=payload.title, due=payload.due, now=timezone.now()
     )
     return Status(201, task_out(t))
 
@@ -294,10 +274,8 @@ def task_done(request: HttpRequest, task_id: int, payload: TaskDoneIn):
         Task.objects.select_related("lead", "owner").filter(lead__in=visible_leads(request.user)),
         pk=task_id,
     )
-    t = _call(
-        lambda: services.complete_task(
-            task=task, by=request.user, now=timezone.now(), outcome=payload.outcome
-        )
+    t = services.complete_task(
+        task=task, by=request.user, now=timezone.now(), outcome=payload.outcome
     )
     return task_out(t)
 
@@ -305,14 +283,12 @@ def task_done(request: HttpRequest, task_id: int, payload: TaskDoneIn):
 @router.post("/leads/{number}/grade", response=GradingOut, summary="Set or confirm the grade")
 def grade(request: HttpRequest, number: str, payload: GradeIn):
     lead = _lead(request, number)
-    g = _call(
-        lambda: services.set_grade(
-            lead=lead,
-            by=request.user,
-            grade=payload.grade.strip().upper(),
-            reason=payload.reason,
-            now=timezone.now(),
-        )
+    g = services.set_grade(
+        lead=lead,
+        by=request.user,
+        grade=payload.grade.strip().upper(),
+        reason=payload.reason,
+        now=timezone.now(),
     )
     return grading_out(g)
 
@@ -331,7 +307,7 @@ def gradings(request: HttpRequest, number: str):
 def stage(request: HttpRequest, number: str, payload: StageIn):
     lead = _lead(request, number)
     move = Move(**payload.dict())
-    _call(lambda: services.move_stage(lead=lead, by=request.user, move=move, now=timezone.now()))
+    (services.move_stage(lead=lead, by=request.user, move=move, now=timezone.now()))
     lead = Lead.objects.select_related("channel", "channel__parent", "industry", "owner").get(
         pk=lead.pk
     )
@@ -342,11 +318,7 @@ def stage(request: HttpRequest, number: str, payload: StageIn):
 def profile(request: HttpRequest, number: str, payload: ProfileIn):
     lead = _lead(request, number)
     values = payload.dict(exclude_unset=True)
-    _call(
-        lambda: services.update_profile(
-            lead=lead, by=request.user, values=values, now=timezone.now()
-        )
-    )
+    (services.update_profile(lead=lead, by=request.user, values=values, now=timezone.now()))
     lead = Lead.objects.select_related("channel", "channel__parent", "industry", "owner").get(
         pk=lead.pk
     )
@@ -361,17 +333,15 @@ def profile(request: HttpRequest, number: str, payload: ProfileIn):
 def add_event(request: HttpRequest, number: str, payload: EventIn):
     lead = _lead(request, number)
     now = timezone.now()
-    e = _call(
-        lambda: services.record_event(
-            lead=lead,
-            kind=payload.kind,
-            at=payload.at or now,
-            detail=payload.detail,
-            source=payload.source,
-            payload=payload.payload,
-            by=request.user,
-            now=now,
-        )
+    e = services.record_event(
+        lead=lead,
+        kind=payload.kind,
+        at=payload.at or now,
+        detail=payload.detail,
+        source=payload.source,
+        payload=payload.payload,
+        by=request.user,
+        now=now,
     )
     return Status(201, event_out(e))
 
@@ -413,7 +383,7 @@ def suggestions(request: HttpRequest, number: str):
 def schedule(request: HttpRequest, number: str, step_id: int):
     lead = _lead(request, number)
     step = get_object_or_404(PlaybookStep, pk=step_id)
-    t = _call(lambda: playbooks.schedule(lead=lead, step=step, by=request.user, now=timezone.now()))
+    t = playbooks.schedule(lead=lead, step=step, by=request.user, now=timezone.now())
     return Status(201, task_out(t))
 
 
@@ -445,7 +415,7 @@ def board(request: HttpRequest, owner: str = ""):
     if owner:
         owner_id = User.objects.filter(username=owner).values_list("pk", flat=True).first()
         if owner_id is None:
-            raise _error(400, "unknown_rep", _("没有用户名为 %(u)s 的用户") % {"u": owner})
+            raise api_error(400, "unknown_rep", _("没有用户名为 %(u)s 的用户") % {"u": owner})
     return [
         {
             "status": c.status,
@@ -458,18 +428,12 @@ def board(request: HttpRequest, owner: str = ""):
     ]
 
 
-def _error(status: int, code: str, message) -> HttpError:
-    error = HttpError(status, str(message))
-    error.code = code
-    return error
-
-
 def _team(request: HttpRequest, name: str) -> Team:
     team = Team.objects.filter(name=name).first()
     if team is None:
-        raise _error(404, "not_found", _("没有名为 %(t)s 的团队") % {"t": name})
+        raise api_error(404, "not_found", _("没有名为 %(t)s 的团队") % {"t": name})
     if not review.may_review(request.user, team):
-        raise _error(403, "forbidden", _("只有团队经理可以主持评审"))
+        raise api_error(403, "forbidden", _("只有团队经理可以主持评审"))
     return team
 
 
@@ -503,17 +467,15 @@ def review_list(request: HttpRequest, team: str, week: date):
 def review_judge(request: HttpRequest, team: str, week: date, payload: VerdictIn):
     the_team = _team(request, team)
     lead = get_object_or_404(visible_leads(request.user), number=payload.lead)
-    item = _call(
-        lambda: review.judge(
-            team=the_team,
-            week=week,
-            lead=lead,
-            by=request.user,
-            verdict=payload.verdict,
-            grade=payload.grade.strip().upper(),
-            note=payload.note,
-            now=timezone.now(),
-        )
+    item = review.judge(
+        team=the_team,
+        week=week,
+        lead=lead,
+        by=request.user,
+        verdict=payload.verdict,
+        grade=payload.grade.strip().upper(),
+        note=payload.note,
+        now=timezone.now(),
     )
     return Status(
         201,
@@ -576,14 +538,12 @@ def set_policy(request: HttpRequest, grade: str, payload: PolicyIn):
     from .forms import PolicyForm
 
     if not request.user.has_role(Role.MANAGER, Role.ADMIN):
-        raise _error(403, "forbidden", _("只有销售经理和管理员可以修改跟进时限"))
+        raise api_error(403, "forbidden", _("只有销售经理和管理员可以修改跟进时限"))
     policy = get_object_or_404(SlaPolicy, grade=grade.upper())
     form = PolicyForm(payload.dict(), instance=policy)
     if not form.is_valid():
         field, errors = next(iter(form.errors.items()))
-        error = _error(400, "invalid", errors[0])
-        error.field = None if field == "__all__" else field
-        raise error
+        raise api_error(400, "invalid", errors[0], None if field == "__all__" else field)
     return form.save()
 
 
