@@ -19,18 +19,10 @@ again; SQLite: bench/var/assign.sqlite3).
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-VAR = ROOT / "bench" / "var"
-PG_ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
-PG_DB = "leadflow_bench_assign"
+from harness import fresh_database, run, settle  # bench/harness.py
+
 REGIONS = ["华北", "华东", "华南", "华中", "西南", "西北", "东北"]
 PROVINCES = {  # one province per region is enough for the rules' conditions
     "华北": "11",
@@ -41,25 +33,6 @@ PROVINCES = {  # one province per region is enough for the rules' conditions
     "西北": "61",
     "东北": "21",
 }
-
-
-def engine_env(engine: str) -> dict:
-    env = dict(os.environ, LEADFLOW_INSECURE_DEV="1", LEADFLOW_VAR_DIR=str(VAR))
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")])
-    env["DJANGO_SETTINGS_MODULE"] = "leadflow.settings"
-    if engine == "sqlite":
-        path = VAR / "assign.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        env["DATABASE_URL"] = f"sqlite:///{path}"
-    else:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
-        env["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{PG_DB}"
-    return env
 
 
 def seed(leads: int, rng) -> dict:
@@ -143,24 +116,8 @@ def seed(leads: int, rng) -> dict:
                 bulk.insert(Lead, columns, bulk.rows_of(rows, columns))
                 rows = []
         bulk.insert(Lead, columns, bulk.rows_of(rows, columns))
-    _analyze()
+    settle()
     return {"reps": 200, "rules": 50, "leads": leads}
-
-
-def _analyze() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            connection.ensure_connection()
-            previous = connection.connection.autocommit
-            connection.connection.autocommit = True
-            cursor.execute("VACUUM ANALYZE")
-            # the batch's writes flushed now, not while the single assignments are timed
-            cursor.execute("CHECKPOINT")
-            connection.connection.autocommit = previous
-        else:
-            cursor.execute("ANALYZE")
 
 
 def child(phase: str, leads: int, singles: int) -> dict:
@@ -185,7 +142,7 @@ def child(phase: str, leads: int, singles: int) -> dict:
         result = assign_batch(Lead.objects.filter(status=Status.UNASSIGNED), now=timezone.now())
         seconds = time.perf_counter() - start
         Lead.objects.filter(pk__in=kept).update(status=Status.UNASSIGNED)
-        _analyze()
+        settle()
         return {
             "engine": connection.vendor,
             "batch_leads": result.assigned,
@@ -208,18 +165,6 @@ def child(phase: str, leads: int, singles: int) -> dict:
     }
 
 
-def run(env: dict, *args: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", *args], env=env, cwd=ROOT, capture_output=True,
-        text=True,
-    )  # fmt: skip
-    if out.returncode:
-        sys.stderr.write(out.stdout[-3000:] + out.stderr[-6000:])
-        raise SystemExit("benchmark failed")
-    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[7:])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="postgres,sqlite")
@@ -232,12 +177,11 @@ def main() -> None:
         result = child(args.phase, args.leads, args.singles)
         print("RESULT " + json.dumps(result), flush=True)
         return
-    VAR.mkdir(parents=True, exist_ok=True)
     for engine in args.engines.split(","):
-        env = engine_env(engine)
+        env = fresh_database(engine, "assign")
         counts = ["--leads", str(args.leads), "--singles", str(args.singles)]
-        r = run(env, "--phase", "batch", *counts)
-        r.update(run(env, "--phase", "single", *counts))
+        r = run(__file__, env, "--phase", "batch", *counts)
+        r.update(run(__file__, env, "--phase", "single", *counts))
         print(
             f"{engine:9} batch: {r['batch_leads']:,} leads in {r['batch_seconds']} s = "
             f"{r['batch_rate']:,}/s (target ≥ 5,000/s; {r['batch_unplaced']} unplaced) · "

@@ -18,39 +18,12 @@ again; SQLite: bench/var/sweep.sqlite3).
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-VAR = ROOT / "bench" / "var"
-PG_ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
-PG_DB = "leadflow_bench_sweep"
+from harness import fresh_database, run, settle  # bench/harness.py
+
 CHUNK = 20_000
-
-
-def engine_env(engine: str) -> dict:
-    env = dict(os.environ, LEADFLOW_INSECURE_DEV="1", LEADFLOW_VAR_DIR=str(VAR))
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")])
-    env["DJANGO_SETTINGS_MODULE"] = "leadflow.settings"
-    if engine == "sqlite":
-        path = VAR / "sweep.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        env["DATABASE_URL"] = f"sqlite:///{path}"
-    else:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
-        env["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{PG_DB}"
-    return env
 
 
 def seed(leads: int) -> None:
@@ -132,7 +105,7 @@ def seed(leads: int) -> None:
             bulk.insert(Lead, lead_columns, bulk.rows_of(batch, lead_columns))
             bulk.insert(Clock, clock_columns, bulk.rows_of(clocks, clock_columns))
     assert Lead.objects.filter(pk=first_id).exists() and Clock.objects.count() == leads
-    _analyze()
+    settle()
 
 
 def make_due(count: int) -> int:
@@ -161,22 +134,6 @@ def make_due(count: int) -> int:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return len(rows)
-
-
-def _analyze() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            connection.ensure_connection()
-            previous = connection.connection.autocommit
-            connection.connection.autocommit = True
-            cursor.execute("VACUUM ANALYZE")
-            cursor.execute("CHECKPOINT")
-            connection.connection.autocommit = previous
-        else:
-            cursor.execute("ANALYZE")
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def child(phase: str, leads: int, due: int) -> dict:
@@ -222,18 +179,6 @@ def child(phase: str, leads: int, due: int) -> dict:
     }
 
 
-def run(env: dict, *args: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", *args], env=env, cwd=ROOT, capture_output=True,
-        text=True,
-    )  # fmt: skip
-    if out.returncode:
-        sys.stderr.write(out.stdout[-3000:] + out.stderr[-6000:])
-        raise SystemExit("benchmark failed")
-    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[7:])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="postgres,sqlite")
@@ -246,13 +191,12 @@ def main() -> None:
         result = child(args.phase, args.leads, args.due)
         print("RESULT " + json.dumps(result), flush=True)
         return
-    VAR.mkdir(parents=True, exist_ok=True)
     for engine in args.engines.split(","):
-        env = engine_env(engine)
+        env = fresh_database(engine, "sweep")
         counts = ["--leads", str(args.leads), "--due", str(args.due)]
-        r = run(env, "--phase", "seed", *counts)
-        r.update(run(env, "--phase", "idle", *counts))
-        r.update(run(env, "--phase", "due", *counts))
+        r = run(__file__, env, "--phase", "seed", *counts)
+        r.update(run(__file__, env, "--phase", "idle", *counts))
+        r.update(run(__file__, env, "--phase", "due", *counts))
         print(
             f"{engine:9} {args.leads:,} open leads (seeded in {r['seed_seconds']} s) · "
             f"idle sweep: median {r['idle_median_ms']} ms, max {r['idle_max_ms']} ms "
