@@ -17,7 +17,7 @@ from leadflow.leads.timeline import Event, lead_timeline
 
 from . import playbooks
 from .models import FollowUp, Grading, InvalidReason, LeadEvent, Task
-from .services import REOPEN, TARGETS, load_plans, may_work, needs
+from .services import allowed_move, load_plans, may_work, needs
 
 # --- my day ------------------------------------------------------------------------------------
 
@@ -129,18 +129,10 @@ def board(user: User, now: datetime, *, owner: int | None = None) -> list[Column
                 label=Status(status).label,
                 leads=list(rows[:PER_COLUMN]),
                 total=rows.count(),
-                needs={src: needs(src, status) for src in BOARD if _allowed(src, status)},
+                needs={src: needs(src, status) for src in BOARD if allowed_move(src, status)},
             )
         )
     return columns
-
-
-def _allowed(current: str, to: str) -> bool:
-    from leadflow.leads.pipeline import TRANSITIONS
-
-    if (current, to) in REOPEN:
-        return True
-    return current in WORKING_STATUSES and to in TARGETS and to in TRANSITIONS.get(current, ())
 
 
 # --- the lead page -----------------------------------------------------------------------------
@@ -162,7 +154,7 @@ class Panel:
 
 def targets(lead: Lead) -> list[str]:
     """The statuses a person may move `lead` to from where it is."""
-    return [s for s in BOARD if _allowed(lead.status, s)]
+    return [s for s in BOARD if allowed_move(lead.status, s)]
 
 
 def panel(lead: Lead, user: User, now: datetime) -> Panel:

@@ -20,7 +20,7 @@ from leadflow.assignment.pool import note_contact
 from leadflow.core import calendars
 from leadflow.core.audit import record_changes, snapshot
 from leadflow.leads.models import WORKING_STATUSES, Grade, Lead, Status
-from leadflow.leads.pipeline import Evidence, TransitionError
+from leadflow.leads.pipeline import TRANSITIONS, Evidence, TransitionError
 from leadflow.leads.services import move_lead
 from leadflow.notifications.services import Text
 
@@ -400,6 +400,15 @@ class Move:
     won_at: datetime | None = None
 
 
+def allowed_move(current: str, to: str) -> bool:
+    """Whether a lead may be moved from `current` to `to` by hand — along the pipeline while
+    it is being worked, or reopened when won or invalid — who asks and the evidence aside.
+    `move_stage` enforces it; the board and the lead page offer only these moves."""
+    if (current, to) in REOPEN:
+        return True
+    return current in WORKING_STATUSES and to in TARGETS and to in TRANSITIONS.get(current, ())
+
+
 def needs(current: str, to: str) -> list[str]:
     """The evidence fields a move from `current` to `to` asks for (the kanban's dialog)."""
     if to == Status.QUALIFIED:
@@ -425,9 +434,7 @@ def move_stage(*, lead: Lead, by: User, move: Move, now: datetime) -> Lead:
         raise FollowUpError("bad_status", _("目标状态无效"), "to")
     reopening = (current, to) in REOPEN
     if reopening:
-        if not by.has_role(Role.MANAGER, Role.ADMIN) or not (
-            by.has_role(Role.ADMIN) or _manages(by, lead)
-        ):
+        if not (by.has_role(Role.ADMIN) or (by.has_role(Role.MANAGER) and _manages(by, lead))):
             raise FollowUpError(
                 "manager_required", _("重新打开已成交或无效的线索需要经理操作"), status=403
             )
@@ -435,7 +442,7 @@ def move_stage(*, lead: Lead, by: User, move: Move, now: datetime) -> Lead:
             raise FollowUpError("owner_required", _("线索无负责人：请改为重新分配"))
     else:
         _require_worker(by, lead)
-        if current not in WORKING_STATUSES or to not in TARGETS:
+        if not allowed_move(current, to):
             raise FollowUpError(
                 "transition_not_allowed",
                 Text(

@@ -242,20 +242,21 @@ def board(request: HttpRequest) -> HttpResponse:
 # --- the weekly review ---------------------------------------------------------------------------
 
 
+def _day(value: str) -> date | None:
+    """The date a URL names, None when it names none."""
+    try:
+        return parse_date(value or "")
+    except ValueError:
+        return None
+
+
 def _week(value: str) -> date:
     """The week a URL names (any day of it), else last week: reviews look back."""
-    try:
-        day = parse_date(value) if value else None
-    except ValueError:
-        day = None
-    return review.week_of(day or timezone.localdate() - timedelta(days=7))
+    return review.week_of(_day(value) or timezone.localdate() - timedelta(days=7))
 
 
 def _named_week(value: str) -> date:
-    try:
-        day = parse_date(value)
-    except ValueError:
-        day = None
+    day = _day(value)
     if day is None:
         raise Http404
     return day
