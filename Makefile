@@ -41,6 +41,7 @@ $(ASSETS): package.json package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css $(VENDOR)/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	rm -f $(VENDOR)/.built-*; touch $@
 
 assets: $(ASSETS)

@@ -4,6 +4,7 @@ to won overall and by origin, O5 won deals per rep, O6 conversion by first-conta
 the data."""
 
 import json
+from collections import defaultdict
 from datetime import date
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from leadflow.accounts.models import Role, User
 from leadflow.analytics import queries
-from leadflow.leads.models import Lead
+from leadflow.leads.models import Lead, StageChange, reached
 
 from ..factories import make_user
 from ..intake.test_olist import DEALS, LEADS, ROOT
@@ -77,6 +78,10 @@ def test_r4_1_r4_2_olist_figures_reproduced_by_leadflows_reports(tmp_path):
             report=str(tmp_path / f"{path.stem}-rejected.xlsx"),
         )  # fmt: skip
     leads = Lead.objects.all()
+    history = defaultdict(list)  # the import keeps each lead's furthest stage with its history
+    for lead_id, to in StageChange.objects.values_list("lead_id", "to_status"):
+        history[lead_id].append(to)
+    assert all(f == reached(0, *history[pk]) for pk, f in leads.values_list("pk", "furthest"))
 
     [whole] = queries.funnel(leads)  # O0
     assert (whole.leads, whole.steps[-1].reached) == (8000, 842)

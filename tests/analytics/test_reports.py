@@ -11,7 +11,7 @@ from leadflow.analytics.models import ChannelCost
 from leadflow.assignment.pool import return_to_pool
 from leadflow.followups import services
 from leadflow.followups.services import Contact, Move
-from leadflow.leads.models import Channel, Lead, Status
+from leadflow.leads.models import Channel, Lead, Status, reached
 from leadflow.leads.queries import visible_leads
 
 from ..assignment.test_screens_and_api import api
@@ -113,6 +113,16 @@ def test_r4_2_channel_quality_with_costs(five):
     everything = {r.code: r for r in queries.channels(Lead.objects.all())}
     assert everything["G"].cost == Decimal("3500") and everything["H"].cost is None
     assert everything["H"].roi is None and everything["H"].leads == 2
+
+
+def test_r4_1_each_lead_keeps_the_furthest_stage_its_history_reached(five):
+    """`Lead.furthest` is what the funnel counts: raised by every StageChange written
+    (intake, assignment, acceptance, stage moves) and never lowered by invalid or the pool."""
+    got = {k: Lead.objects.get(pk=lead.pk).furthest for k, lead in five.items()}
+    assert got == {"a": 7, "b": 3, "c": 2, "d": 0, "e": 3}
+    for lead in Lead.objects.all():
+        history = lead.stage_changes.values_list("to_status", flat=True)
+        assert lead.furthest == reached(0, *history), lead.number
 
 
 def test_r4_1_r5_1_a_rep_sees_the_funnel_of_their_own_leads(client, five, desk):

@@ -4,7 +4,8 @@ changes, assignments, follow-up records, review verdicts — not from where lead
 
 The funnel (R4.1). A lead has *reached* a stage when its history has a move into that
 stage or a later one (a lead that went from 需求明确 straight to 商务谈判 passed 方案对比), so
-the counts never rise along the funnel. It *dropped out* at the furthest stage it reached
+the counts never rise along the funnel; `Lead.furthest`, raised with every StageChange
+written, holds the furthest rank, so the funnel is one pass over the leads. It *dropped out* at the furthest stage it reached
 when it ended 无效 (invalid) or went back to the pool (stalled); the rest are won or still
 open there.
 
@@ -21,18 +22,13 @@ from decimal import Decimal
 from itertools import pairwise
 
 from django.db.models import (
-    Case,
     Count,
     F,
-    IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -60,7 +56,6 @@ STEPS = (
     (6, S.NEGOTIATING, _("商务谈判")),
     (7, S.WON, _("成交")),
 )
-RANK = {status: rank for rank, status, _label in STEPS if status}
 
 
 @dataclass(frozen=True)
@@ -101,22 +96,6 @@ class Filters:
         return leads
 
 
-def furthest_stage():
-    """The furthest funnel rank in a lead's history (0: none beyond entry)."""
-    rank = Case(
-        *[When(to_status=status, then=Value(r)) for status, r in RANK.items()],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    top = (
-        StageChange.objects.filter(lead=OuterRef("pk"))
-        .values("lead")
-        .annotate(top=Max(rank))
-        .values("top")
-    )
-    return Coalesce(Subquery(top, output_field=IntegerField()), Value(0))
-
-
 @dataclass
 class Step:
     rank: int
@@ -145,7 +124,7 @@ class Funnel:
 
 def funnel(leads: QuerySet[Lead], *, by_month: bool = False) -> list[Funnel]:
     """The funnel of `leads` (R4.1): one for all of them, or one per acquisition month."""
-    rows = leads.annotate(top=furthest_stage())
+    rows = leads.annotate(top=F("furthest"))
     keys = ["top", "status"]
     if by_month:
         rows = rows.annotate(cohort=TruncMonth("acquired_at"))
@@ -231,7 +210,7 @@ def channels(
     deal and ROI (R4.2). Largest first."""
     group = Coalesce("channel__parent_id", "channel_id") if top_level else F("channel_id")
     rows = (
-        leads.annotate(top=furthest_stage(), group=group)
+        leads.annotate(top=F("furthest"), group=group)
         .order_by()
         .values("group")
         .annotate(
@@ -477,7 +456,7 @@ def losses(leads: QuerySet[Lead]) -> Losses:
     without one, such as imported history), where in the funnel, and the competitors named
     in follow-up records."""
     labels = dict(InvalidReason.objects.values_list("code", "label"))
-    lost = leads.filter(status=S.INVALID).annotate(top=furthest_stage())
+    lost = leads.filter(status=S.INVALID).annotate(top=F("furthest"))
     last = (
         StageChange.objects.filter(lead=OuterRef("pk"), to_status=S.INVALID)
         .order_by("-at", "-pk")

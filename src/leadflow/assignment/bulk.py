@@ -14,7 +14,7 @@ from leadflow.accounts.models import RepProfile, User
 from leadflow.core import bulk
 from leadflow.core.locking import skip_locked
 from leadflow.core.models import AuditEntry
-from leadflow.leads.models import Channel, Lead, StageChange, Status
+from leadflow.leads.models import FUNNEL_RANK, Channel, Lead, StageChange, Status
 from leadflow.notifications.services import Message, active_endpoints, lead_event, notify_many
 
 from .models import Assignment
@@ -159,6 +159,10 @@ def write_assignments(
         else:
             notices[rep_id].append(None)  # several: a digest, built below
     bulk.update(Lead, "id", LEAD_COLUMNS, leads)
+    # 已分配 is now reached; a lead reopened to 核对通过 may have been further already
+    Lead.objects.filter(
+        pk__in=[x.pk for x, _r, _w in placed], furthest__lt=FUNNEL_RANK[Status.ASSIGNED]
+    ).update(furthest=FUNNEL_RANK[Status.ASSIGNED])
     with connection.cursor() as cursor:  # in rep order: one lock order for every writer
         table = connection.ops.quote_name(RepProfile._meta.db_table)
         cursor.executemany(

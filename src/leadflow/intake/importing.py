@@ -43,6 +43,7 @@ from leadflow.leads.models import (
     LeadTouch,
     StageChange,
     Status,
+    reached,
 )
 from leadflow.leads.numbering import format_number, reserve_many
 from leadflow.leads.pipeline import path
@@ -545,20 +546,23 @@ class Importer:
                 first = last[(root.pk, day)] - len(group) + 1
                 for serial, lead in enumerate(group, start=first):
                     lead.number = format_number(root.code, day, serial)
+        steps = {}  # id(lead) → its StageChanges: entry alone, or the file's history
+        for lead in leads:
+            history = getattr(lead, "_history", None)
+            if history is None:
+                steps[id(lead)] = [("", lead.status, self.now, {})]
+            else:
+                steps[id(lead)] = history_steps("", lead, history, self.job.pk)
+            lead.furthest = reached(0, *(to for _src, to, _at, _e in steps[id(lead)]))
         columns = bulk.columns_of(Lead)
         bulk.insert(Lead, columns, bulk.rows_of(leads, columns))
         self._fetch_ids(leads)
         by, reason = self.by.pk, f"import #{self.job.pk}"
-        changes = []
-        for lead in leads:
-            history = getattr(lead, "_history", None)
-            if history is None:
-                changes.append((lead.pk, "", lead.status, self.now, by, reason, {}))
-            else:
-                changes += [
-                    (lead.pk, src, to, at, by, reason, evidence)
-                    for src, to, at, evidence in history_steps("", lead, history, self.job.pk)
-                ]
+        changes = [
+            (lead.pk, src, to, at, by, reason, evidence)
+            for lead in leads
+            for src, to, at, evidence in steps[id(lead)]
+        ]
         bulk.insert(StageChange, STAGE_CHANGE_COLUMNS, changes)
         bulk.insert(
             LeadTouch,
@@ -690,6 +694,7 @@ class Importer:
         if not changes and not steps:
             return False
         lead.updated_at = self.now
+        lead.furthest = reached(lead.furthest, *(to for _src, to, _at, _e in steps))
         lead.save()
         bulk.insert(
             StageChange,

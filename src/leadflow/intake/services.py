@@ -18,7 +18,7 @@ from leadflow.core.audit import record_changes, snapshot
 from leadflow.leads import catalog
 from leadflow.leads.findings import FLAG, finding, has_reject
 from leadflow.leads.grading import suggest_grade
-from leadflow.leads.models import Lead, LeadTouch, Status
+from leadflow.leads.models import Lead, LeadTouch, Status, reached
 from leadflow.leads.numbering import next_number
 from leadflow.leads.pipeline import MERGEABLE, Evidence, TransitionError
 from leadflow.leads.services import move_lead, record_entry
@@ -63,6 +63,7 @@ def submit_lead(*, data: dict[str, Any], by, source: str, now: datetime) -> Inta
     _apply(lead, sub, key)
     _link(lead, match)  # a closed lead with the same contact: history, not a repeat
     lead.status = _entry_status(lead)
+    lead.furthest = reached(0, lead.status)
     lead.number = next_number(channel=sub.channel, day=_local_day(sub.acquired_at))
     lead.save()
     record_entry(lead=lead, by=by, at=now, reason=source)

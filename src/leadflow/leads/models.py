@@ -227,6 +227,12 @@ class Lead(models.Model):
         _("成交金额(元)"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     won_at = models.DateTimeField(_("成交时间"), null=True, blank=True)
+    furthest = models.PositiveSmallIntegerField(
+        _("最远阶段"),
+        default=0,
+        editable=False,
+        help_text=_("历史上到达过的最远漏斗阶段（FUNNEL_RANK），随每次状态变更更新"),
+    )
     pool_due = models.DateTimeField(
         _("退回公海时间"), null=True, blank=True, help_text=_("此时仍无跟进，线索退回公海")
     )
@@ -323,6 +329,25 @@ class Lead(models.Model):
 WORKING_STATUSES = frozenset(
     {Status.CONTACTING, Status.QUALIFIED, Status.EVALUATING, Status.NEGOTIATING}
 )
+
+# The funnel's order (R4.1): how far a status is along the way from entry to won. A lead's
+# `furthest` is the highest rank its history reached, kept with every StageChange written,
+# so the funnel counts leads in one pass instead of searching each lead's history.
+FUNNEL_RANK = {
+    Status.UNASSIGNED: 1,
+    Status.ASSIGNED: 2,
+    Status.CONTACTING: 3,
+    Status.QUALIFIED: 4,
+    Status.EVALUATING: 5,
+    Status.NEGOTIATING: 6,
+    Status.WON: 7,
+}
+
+
+def reached(furthest: int, *statuses: str) -> int:
+    """`furthest` raised by the ranks of `statuses` (statuses outside the funnel: 0)."""
+    return max(furthest, *(FUNNEL_RANK.get(s, 0) for s in statuses))
+
 
 OPEN_STATUSES = frozenset(
     {

@@ -8,7 +8,7 @@ from django.db import transaction
 from leadflow.accounts import loads
 from leadflow.core.audit import record_changes, snapshot
 
-from .models import OPEN_STATUSES, Lead, StageChange
+from .models import OPEN_STATUSES, Lead, StageChange, reached
 from .pipeline import Evidence, check_transition
 
 
@@ -41,10 +41,11 @@ def move_lead(
     )
     was_open = lead.status in OPEN_STATUSES
     lead.status = to
+    lead.furthest = reached(lead.furthest, to)
     lead.updated_at = at
     for name, value in fields.items():
         setattr(lead, lead._meta.get_field(name).attname, value)
-    lead.save(update_fields=["status", "updated_at", *fields])
+    lead.save(update_fields=["status", "furthest", "updated_at", *fields])
     record_changes(instance=lead, before=before, by=by, at=at, reason=evidence.reason)
     loads.moved(  # a change of owner is the caller's to count
         old_owner=owner,
@@ -60,6 +61,9 @@ def move_lead(
 
 def record_entry(*, lead: Lead, by, at: datetime, reason: str = "") -> StageChange:
     """The first StageChange of a new lead: from nothing to its initial status."""
+    if reached(lead.furthest, lead.status) != lead.furthest:
+        lead.furthest = reached(lead.furthest, lead.status)
+        Lead.objects.filter(pk=lead.pk).update(furthest=lead.furthest)
     return StageChange.objects.create(
         lead=lead, from_status="", to_status=lead.status, at=at, by=by, reason=reason[:500]
     )
