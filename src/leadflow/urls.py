@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("leadflow.assignment.urls")),
     path("", include("leadflow.notifications.urls")),
     path("", include("leadflow.followups.urls")),
+    path("", include("leadflow.analytics.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="web/login.html"),

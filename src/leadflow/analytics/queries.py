@@ -30,32 +30,20 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
 from leadflow.assignment.models import Assignment
 from leadflow.followups.models import FollowUp, InvalidReason, ReviewItem, Task
-from leadflow.followups.services import load_plans
+from leadflow.leads.models import FUNNEL_STEPS, Channel, Lead, StageChange, Status, outcome
 from leadflow.leads.models import WORKING_STATUSES as WORKING
-from leadflow.leads.models import Channel, Lead, StageChange, Status
 
 from . import stats
 from .models import ChannelCost
 
 S = Status
-# The funnel's steps: a rank, the status whose history marks it, the label.
-STEPS = (
-    (0, "", _("线索")),
-    (1, S.UNASSIGNED, _("核对通过")),
-    (2, S.ASSIGNED, _("已分配")),
-    (3, S.CONTACTING, _("初步接触")),
-    (4, S.QUALIFIED, _("需求明确")),
-    (5, S.EVALUATING, _("方案对比")),
-    (6, S.NEGOTIATING, _("商务谈判")),
-    (7, S.WON, _("成交")),
-)
 
 
 @dataclass(frozen=True)
@@ -134,26 +122,20 @@ def funnel(leads: QuerySet[Lead], *, by_month: bool = False) -> list[Funnel]:
     for row in counts:
         cohort = row["cohort"].date() if by_month and row["cohort"] else None
         grouped[cohort].append(row)
-    return [
-        _funnel(cohort, grouped[cohort]) for cohort in sorted(grouped, key=lambda c: c or date.min)
-    ]
+    if not by_month:
+        return [_funnel(None, grouped[None])]  # one, even over no leads
+    return [_funnel(cohort, grouped[cohort]) for cohort in sorted(grouped)]
 
 
 def _funnel(cohort, rows: list[dict]) -> Funnel:
-    steps = [Step(rank, str(label)) for rank, _status, label in STEPS]
+    steps = [Step(rank, str(label)) for rank, _status, label in FUNNEL_STEPS]
     for row in rows:
         top, status, n = row["top"], row["status"], row["n"]
         for step in steps[: top + 1]:
             step.reached += n
         here = steps[top]
-        if status == S.WON:
-            here.won += n
-        elif status == S.INVALID or status == S.SCREENED_OUT:
-            here.invalid += n
-        elif status == S.POOL:
-            here.stalled += n
-        else:
-            here.open += n
+        ended = outcome(status)
+        setattr(here, ended, getattr(here, ended) + n)
     for before, step in pairwise(steps):
         step.conversion = step.reached / before.reached if before.reached else None
     return Funnel(cohort, steps)
@@ -464,7 +446,7 @@ def losses(leads: QuerySet[Lead]) -> Losses:
     )
     reasons: dict[str, int] = defaultdict(int)
     stages: dict[str, int] = defaultdict(int)
-    rank_label = {rank: str(label) for rank, _s, label in STEPS}
+    rank_label = {rank: str(label) for rank, _s, label in FUNNEL_STEPS}
     for code, text, top in (
         lost.annotate(code=Subquery(last)).values_list("code", "invalid_reason", "top").iterator()
     ):
@@ -525,9 +507,17 @@ class DisciplineRow:
     overdue_now: int = 0  # first contacts, follow-ups and next actions overdue right now
 
 
-def discipline(leads: QuerySet[Lead], *, now: datetime) -> list[DisciplineRow]:
+def discipline(
+    leads: QuerySet[Lead], *, now: datetime, during: tuple[datetime, datetime] | None = None
+) -> list[DisciplineRow]:
     """Per rep (R4.4): first contacts on time, cadence kept, records within 1 h,
-    confirmations within the deadline, and what is overdue right now."""
+    confirmations within the deadline, and what is overdue right now.
+
+    Each follow-up keeps the deadline it answered (`FollowUp.due`: the first-contact
+    deadline for the first, the grade's cadence deadline after), so keeping the rhythm is
+    one count per rep. A deadline passed with no contact yet is *missed*, counted for the
+    lead's owner. `during` (the weekly review's week) counts the follow-ups made, the
+    assignments offered and the deadlines that fell in it, instead of every one."""
     rows: dict[int, DisciplineRow] = {}
 
     def row(rep_id: int) -> DisciplineRow:
@@ -535,64 +525,117 @@ def discipline(leads: QuerySet[Lead], *, now: datetime) -> list[DisciplineRow]:
             rows[rep_id] = DisciplineRow(rep=None, team="")  # who: filled in at the end
         return rows[rep_id]
 
-    firsts = FollowUp.objects.filter(
-        lead__in=leads, first=True, lead__first_contact_due__isnull=False
-    )
-    for by, done, due in firsts.values_list("by", "contact_at", "lead__first_contact_due"):
-        kept = row(by).first_contact  # who made it (the lead may have moved on since)
-        kept.on_time += done <= due
-        kept.late += done > due
-    pending = leads.filter(
-        status__in=WORKING, first_contact_at=None, first_contact_due__lt=now, owner__isnull=False
-    )
-    for owner in pending.values_list("owner", flat=True):
-        row(owner).first_contact.missed += 1
-    plans = load_plans()
-    previous: tuple | None = None
-    records = FollowUp.objects.filter(lead__in=leads).order_by("lead_id", "contact_at", "pk")
-    for lead_id, by, at, late, grade in records.values_list(
-        "lead_id", "by", "contact_at", "late", "grade"
-    ).iterator(chunk_size=5000):
-        mine = row(by)
-        mine.records.on_time += not late
-        mine.records.late += late
-        if previous and previous[0] == lead_id:
-            timing = plans.followup(previous[2], previous[1])
-            if timing is not None:
-                mine.cadence.on_time += at <= timing.due
-                mine.cadence.late += at > timing.due
-        previous = (lead_id, at, grade)
-    for rep_id in leads.filter(status__in=WORKING, next_followup_due__lt=now).values_list(
-        "owner", flat=True
+    followups = FollowUp.objects.filter(lead__in=leads)
+    if during:
+        followups = followups.filter(contact_at__gte=during[0], contact_at__lt=during[1])
+    kept = Q(contact_at__lte=F("due"))
+    missed = Q(contact_at__gt=F("due"))
+    for r in (
+        followups.order_by()
+        .values("by")
+        .annotate(
+            first_on=Count("pk", filter=Q(first=True) & kept),
+            first_late=Count("pk", filter=Q(first=True) & missed),
+            cadence_on=Count("pk", filter=Q(first=False) & kept),
+            cadence_late=Count("pk", filter=Q(first=False) & missed),
+            records_late=Count("pk", filter=Q(late=True)),
+            n=Count("pk"),
+        )
     ):
-        row(rep_id).cadence.missed += 1
+        mine = row(r["by"])
+        mine.first_contact.on_time, mine.first_contact.late = r["first_on"], r["first_late"]
+        mine.cadence.on_time, mine.cadence.late = r["cadence_on"], r["cadence_late"]
+        mine.records.on_time, mine.records.late = r["n"] - r["records_late"], r["records_late"]
+    working = leads.filter(status__in=WORKING, owner__isnull=False)
+    first_missed = Q(first_contact_at=None, first_contact_due__lt=now)
+    cadence_missed = Q(next_followup_due__lt=now)
+    if during:
+        first_missed &= Q(first_contact_due__gte=during[0], first_contact_due__lt=during[1])
+        cadence_missed &= Q(next_followup_due__gte=during[0], next_followup_due__lt=during[1])
+    for r in (
+        working.filter(first_missed | cadence_missed)
+        .order_by()
+        .values("owner")
+        .annotate(
+            first=Count("pk", filter=first_missed),
+            cadence=Count("pk", filter=cadence_missed),
+        )
+    ):
+        row(r["owner"]).first_contact.missed = r["first"]
+        row(r["owner"]).cadence.missed = r["cadence"]
     A = Assignment
-    answered = A.objects.filter(lead__in=leads).exclude(kind=A.Kind.CLAIM)
-    for rep_id, state, due, answered_at in answered.values_list(
-        "rep", "state", "accept_due", "answered_at"
-    ).iterator():
-        kept = row(rep_id).confirmations
-        if state in (A.State.ACCEPTED, A.State.DECLINED) and due is not None:
-            kept.on_time += answered_at <= due
-            kept.late += answered_at > due
-        elif state == A.State.EXPIRED:
-            kept.missed += 1
-    working = leads.filter(status__in=WORKING)
-    overdue = working.filter(
+    offered = A.objects.filter(lead__in=leads).exclude(kind=A.Kind.CLAIM)
+    if during:
+        offered = offered.filter(at__gte=during[0], at__lt=during[1])
+    answered = Q(state__in=(A.State.ACCEPTED, A.State.DECLINED), accept_due__isnull=False)
+    for r in (
+        offered.order_by()
+        .values("rep")
+        .annotate(
+            on=Count("pk", filter=answered & Q(answered_at__lte=F("accept_due"))),
+            late=Count("pk", filter=answered & Q(answered_at__gt=F("accept_due"))),
+            lapsed=Count("pk", filter=Q(state=A.State.EXPIRED)),
+        )
+    ):
+        kept_ = row(r["rep"]).confirmations
+        kept_.on_time, kept_.late, kept_.missed = r["on"], r["late"], r["lapsed"]
+    overdue = leads.filter(status__in=WORKING).filter(
         Q(first_contact_at=None, first_contact_due__lt=now) | Q(next_followup_due__lt=now)
     )
     for rep_id, n in (
         overdue.order_by().values("owner").annotate(n=Count("pk")).values_list("owner", "n")
     ):
         row(rep_id).overdue_now += n
-    late_tasks = Task.objects.filter(lead__in=working, done_at=None, due__lt=now)
+    late_tasks = Task.objects.filter(
+        lead__in=leads.filter(status__in=WORKING), done_at=None, due__lt=now
+    )
     for rep_id, n in (
         late_tasks.order_by().values("owner").annotate(n=Count("pk")).values_list("owner", "n")
     ):
         row(rep_id).overdue_now += n
+    rows.pop(None, None)
     for rep in User.objects.select_related("team").filter(pk__in=rows):
         rows[rep.pk].rep, rows[rep.pk].team = rep, str(rep.team or "")
     return sorted(rows.values(), key=lambda r: (r.team, r.rep.username))
+
+
+def sla_misses(
+    leads: QuerySet[Lead], *, now: datetime, since: date, until: date
+) -> dict[tuple[int, date], int]:
+    """Deadlines missed per rep and day, for the heat map (R4.4): follow-ups made after the
+    deadline they answered (counted on the deadline's day, for whoever made them) and
+    deadlines passed with no contact yet (for the owner), from `since` to `until`."""
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(since, time(), zone)
+    end = datetime.combine(until + timedelta(days=1), time(), zone)
+    misses: dict[tuple[int, date], int] = defaultdict(int)
+    late = FollowUp.objects.filter(
+        lead__in=leads, due__gte=start, due__lt=min(end, now), contact_at__gt=F("due")
+    )
+    for rep_id, day, n in (
+        late.annotate(day=TruncDate("due", tzinfo=zone))
+        .order_by()
+        .values("by", "day")
+        .annotate(n=Count("pk"))
+        .values_list("by", "day", "n")
+    ):
+        misses[(rep_id, day)] += n
+    working = leads.filter(status__in=WORKING, owner__isnull=False)
+    for field_, cond in (
+        ("first_contact_due", Q(first_contact_at=None)),
+        ("next_followup_due", Q()),
+    ):
+        window = {f"{field_}__gte": start, f"{field_}__lt": min(end, now)}
+        for rep_id, day, n in (
+            working.filter(cond, **window)
+            .annotate(day=TruncDate(field_, tzinfo=zone))
+            .order_by()
+            .values("owner", "day")
+            .annotate(n=Count("pk"))
+            .values_list("owner", "day", "n")
+        ):
+            misses[(rep_id, day)] += n
+    return dict(misses)
 
 
 def by_team(rows: list[DisciplineRow]) -> dict[str, DisciplineRow]:

@@ -90,6 +90,12 @@ class FollowUp(models.Model):
     late = models.BooleanField(_("补录"), default=False, help_text=_("联系后超过 1 小时才记录"))
     first = models.BooleanField(_("首次联系"), default=False)
     grade = models.CharField(_("当时等级"), max_length=1, choices=Grade, blank=True)
+    due = models.DateTimeField(
+        _("应联系截止"),
+        null=True,
+        blank=True,
+        help_text=_("这次联系所对应的时限：首次联系截止，或按等级节奏的下次跟进截止"),
+    )
 
     class Meta:
         verbose_name = _("跟进记录")

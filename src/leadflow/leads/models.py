@@ -333,15 +333,30 @@ WORKING_STATUSES = frozenset(
 # The funnel's order (R4.1): how far a status is along the way from entry to won. A lead's
 # `furthest` is the highest rank its history reached, kept with every StageChange written,
 # so the funnel counts leads in one pass instead of searching each lead's history.
-FUNNEL_RANK = {
-    Status.UNASSIGNED: 1,
-    Status.ASSIGNED: 2,
-    Status.CONTACTING: 3,
-    Status.QUALIFIED: 4,
-    Status.EVALUATING: 5,
-    Status.NEGOTIATING: 6,
-    Status.WON: 7,
+FUNNEL_STEPS = (  # rank, the status whose history marks it, the funnel's name for it
+    (0, "", _("线索")),
+    (1, Status.UNASSIGNED, _("核对通过")),
+    (2, Status.ASSIGNED, _("已分配")),
+    (3, Status.CONTACTING, _("初步接触")),
+    (4, Status.QUALIFIED, _("需求明确")),
+    (5, Status.EVALUATING, _("方案对比")),
+    (6, Status.NEGOTIATING, _("商务谈判")),
+    (7, Status.WON, _("成交")),
+)
+FUNNEL_RANK = {status: rank for rank, status, _label in FUNNEL_STEPS if status}
+
+
+# How a lead's way through the funnel ended, for the drop-out counts (R4.1): won, invalid
+# (无效, or screened out at entry), stalled (back in the pool); any other status is open.
+OUTCOMES = {
+    "won": frozenset({Status.WON}),
+    "invalid": frozenset({Status.INVALID, Status.SCREENED_OUT}),
+    "stalled": frozenset({Status.POOL}),
 }
+
+
+def outcome(status: str) -> str:
+    return next((name for name, statuses in OUTCOMES.items() if status in statuses), "open")
 
 
 def reached(furthest: int, *statuses: str) -> int:

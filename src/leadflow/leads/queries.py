@@ -5,12 +5,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from leadflow.accounts.models import Role
+from leadflow.accounts.models import Region, Role
 
-from .models import Grade, Lead, Status
+from .models import FUNNEL_RANK, OUTCOMES, WORKING_STATUSES, Grade, Lead, Status
 
 VERIFICATION_STATUSES = frozenset({Status.PENDING_REVIEW, Status.RETURNED, Status.SCREENED_OUT})
 
@@ -58,6 +58,10 @@ def returned_to(user) -> QuerySet[Lead]:
 
 @dataclass(frozen=True)
 class LeadFilter:
+    """What a lead-list URL asks for: the list's own filters, and those the dashboards'
+    drill-downs add (team, industry, region; how far along the funnel, how it ended, a
+    deadline missed on a day), so a number on a dashboard opens the leads behind it."""
+
     status: str = ""
     channel: str = ""  # channel code; a top-level code includes its sub-channels
     grade: str = ""
@@ -65,6 +69,15 @@ class LeadFilter:
     since: date | None = None
     until: date | None = None
     q: str = ""
+    team: int | None = None
+    industry: int | None = None
+    region: str = ""
+    reached: int | None = None  # the funnel rank reached at least (FUNNEL_RANK)
+    stop: int | None = None  # the furthest rank exactly: where the lead stopped
+    outcome: str = ""  # won / invalid / stalled / open (OUTCOMES)
+    missed: date | None = None  # a follow-up deadline missed that day
+
+    DRILL = ("team", "industry", "region", "reached", "stop", "outcome", "missed")
 
     @classmethod
     def from_query(cls, g) -> "LeadFilter":
@@ -73,14 +86,33 @@ class LeadFilter:
             status=g.get("status", "") if g.get("status", "") in Status.values else "",
             channel=g.get("channel", "")[:12],
             grade=g.get("grade", "") if g.get("grade", "") in Grade.values else "",
-            owner=int(g["owner"]) if g.get("owner", "").isdigit() else None,
+            owner=_number(g.get("owner", "")),
             since=_parse_day(g.get("since", "")),
             until=_parse_day(g.get("until", "")),
             q=g.get("q", "")[:100].replace("\x00", ""),
+            team=_number(g.get("team", "")),
+            industry=_number(g.get("industry", "")),
+            region=g.get("region", "") if g.get("region", "") in Region.values else "",
+            reached=_rank(g.get("reached", "")),
+            stop=_rank(g.get("stop", "")),
+            outcome=g.get("outcome", "") if g.get("outcome", "") in (*OUTCOMES, "open") else "",
+            missed=_parse_day(g.get("missed", "")),
         )
 
     def as_dict(self) -> dict:
         return {k: str(v) for k, v in vars(self).items() if v not in (None, "")}
+
+    def drill(self) -> dict:
+        """The drill-down part, kept through the list's own filtering and paging."""
+        return {k: v for k, v in self.as_dict().items() if k in self.DRILL}
+
+
+def _number(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def _rank(value: str) -> int | None:
+    return int(value) if value.isdigit() and int(value) <= max(FUNNEL_RANK.values()) else None
 
 
 def _parse_day(value: str) -> date | None:
@@ -105,7 +137,45 @@ def filter_leads(leads: QuerySet[Lead], f: LeadFilter) -> QuerySet[Lead]:
         leads = leads.filter(acquired_at__lt=_day_start(f.until + timedelta(days=1)))
     if f.q:
         leads = leads.filter(_search(f.q.strip()))
+    if f.team:
+        leads = leads.filter(team_id=f.team)
+    if f.industry:
+        leads = leads.filter(industry_id=f.industry)
+    if f.region:
+        leads = leads.filter(region=f.region)
+    if f.reached is not None:
+        leads = leads.filter(furthest__gte=f.reached)
+    if f.stop is not None:
+        leads = leads.filter(furthest=f.stop)
+    if f.outcome:
+        every = frozenset().union(*OUTCOMES.values())
+        leads = (
+            leads.exclude(status__in=every)
+            if f.outcome == "open"
+            else leads.filter(status__in=OUTCOMES[f.outcome])
+        )
+    if f.missed:
+        leads = leads.filter(missed_on(f.missed, owner=f.owner))
     return leads
+
+
+def missed_on(day: date, *, owner: int | None = None, now: datetime | None = None) -> Q:
+    """Leads with a follow-up deadline that fell on `day` and was missed: contacted after it
+    (by `owner`, when given), or still not contacted while being worked (the SLA heat map's
+    cells, R4.4)."""
+    now = now or timezone.now()
+    start, end = _day_start(day), min(_day_start(day + timedelta(days=1)), now)
+    late = Q(followups__due__gte=start, followups__due__lt=end)
+    late &= Q(followups__contact_at__gt=F("followups__due"))
+    if owner:
+        late &= Q(followups__by_id=owner)
+    late_ids = Lead.objects.filter(late).values("pk")
+    working = Q(status__in=WORKING_STATUSES)
+    pending = working & (
+        Q(first_contact_at=None, first_contact_due__gte=start, first_contact_due__lt=end)
+        | Q(next_followup_due__gte=start, next_followup_due__lt=end)
+    )
+    return Q(pk__in=late_ids) | pending
 
 
 def _search(q: str) -> Q:

@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_role(Role.REP):
         items.append((_("我的一天"), reverse("followups:day"), "day"))
     items.append((_("线索列表"), reverse("leads:list"), "leads"))
+    items.append((_("数据看板"), reverse("analytics:dashboard"), "dashboard"))
     if user.has_role(Role.REP, Role.MANAGER, Role.ADMIN):
         items.append((_("销售看板"), reverse("followups:board"), "board"))
     if user.has_role(Role.REP):
