@@ -8,9 +8,8 @@ import pytest
 
 from leadflow.analytics import queries
 from leadflow.analytics.models import ChannelCost
-from leadflow.assignment.pool import return_to_pool
 from leadflow.followups import services
-from leadflow.followups.services import Contact, Move
+from leadflow.followups.services import Contact
 from leadflow.leads.models import Channel, Lead, Status, reached
 from leadflow.leads.queries import visible_leads
 
@@ -18,46 +17,6 @@ from ..assignment.test_screens_and_api import api
 from ..followups.conftest import T0, at
 
 pytestmark = pytest.mark.django_db
-
-
-def contact(lead, when):
-    services.record_followup(
-        lead=lead,
-        by=lead.owner,
-        now=when,
-        contact=Contact(contact_at=when, method="phone", feedback="x"),
-    )
-
-
-@pytest.fixture
-def five(desk):
-    """A won; B invalid after first contact; C assigned, unanswered; D awaiting verification;
-    E back in the pool after first contact. A, B, D acquired in November through 官网注册 (G),
-    C and E in October through 行业展会 (H, C through its sub-channel HY)."""
-    oct_ = T0 - timedelta(days=20)  # 2026-10-13
-    a = desk.working(T0, budget_max="80000")
-    contact(a, T0 + timedelta(hours=1))
-    rep = a.owner
-    services.set_grade(lead=a, by=rep, grade="A", reason="预算足", now=T0 + timedelta(hours=2))
-    for to, kw in [
-        (Status.QUALIFIED, {"need": "20台"}),
-        (Status.EVALUATING, {}),
-        (Status.NEGOTIATING, {}),
-        (Status.WON, {"won_amount": Decimal("90000"), "won_at": T0 + timedelta(days=3)}),
-    ]:
-        services.move_stage(lead=a, by=rep, move=Move(to=to, **kw), now=T0 + timedelta(days=3))
-    b = desk.working(T0)
-    contact(b, T0 + timedelta(hours=1))
-    services.move_stage(
-        lead=b, by=b.owner, move=Move(to=Status.INVALID, invalid_reason="no_budget", reason="x"),
-        now=T0 + timedelta(days=1),
-    )  # fmt: skip
-    c = desk.lead(oct_, channel="HY")  # a sub-channel of 行业展会 (H)
-    d = desk.unverified(T0)
-    e = desk.working(oct_, channel="H")
-    contact(e, oct_ + timedelta(hours=1))
-    return_to_pool(e, now=oct_ + timedelta(days=10), by=None, reason="超时未跟进")
-    return {"a": a, "b": b, "c": c, "d": d, "e": e}
 
 
 def test_r4_1_the_funnel_counts_how_far_each_lead_got_and_where_it_dropped_out(five):

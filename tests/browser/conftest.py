@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ..analytics.conftest import desk, five  # noqa: F401  (the reports' five leads)
+
 CHROMIUM = "/usr/bin/chromium"
 VENDOR = Path(__file__).resolve().parents[2] / "src/leadflow/web/static/vendor/htmx.min.js"
 

@@ -1,0 +1,138 @@
+"""The dashboards per role (R4.1–R4.6, R5.1): what each role counts, and every number's
+drill-down opening exactly the leads it counted — on both databases."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import time_machine
+
+from leadflow.analytics import dashboards, queries
+from leadflow.followups import services
+from leadflow.followups.services import Contact
+from leadflow.leads.models import Lead
+
+from ..followups.conftest import T0, at
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = "?since=2026-10-01&until=2026-11-30"
+
+
+def board(client, user, query=PERIOD):
+    client.force_login(user)
+    response = client.get("/dashboard/" + query)
+    return response, response.context["board"] if response.context else None
+
+
+def listed(client, url: str) -> set[str]:
+    """The lead numbers the lead list shows at `url` (every page)."""
+    numbers, page = set(), 1
+    while True:
+        response = client.get(url + f"&page={page}")
+        assert response.status_code == 200
+        numbers |= {row.number for row in response.context["rows"]}
+        if not response.context["page"].has_next():
+            return numbers
+        page += 1
+
+
+def test_r4_1_every_funnel_stage_and_drop_out_opens_the_leads_it_counts(client, five, desk):
+    response, b = board(client, desk.support)  # support and marketing: every lead
+    assert response.status_code == 200 and b.role == "marketing"
+    funnel = b.charts["funnel"]
+    assert [s["value"] for s in funnel] == [5, 4, 4, 3, 1, 1, 1, 1]
+    for step in funnel:
+        assert len(listed(client, step["url"])) == step["value"], step["name"]
+    assert listed(client, funnel[3]["url"]) == {five[k].number for k in "abe"}  # 初步接触
+    for name, series in b.charts["dropouts"]["series"].items():
+        for cell in series["data"]:
+            assert len(listed(client, cell["url"])) == cell["value"], (name, cell["url"])
+    assert listed(client, b.charts["dropouts"]["series"]["invalid"]["data"][3]["url"]) == {
+        five["b"].number
+    }
+    for channel in b.charts["channels"]:  # 行业展会 (H) holds C through its sub-channel HY
+        assert len(listed(client, channel["url"])) == channel["leads"], channel["code"]
+        assert len(listed(client, channel["won_url"])) == channel["won"], channel["code"]
+    for month in b.charts["cohorts"]["months"]:
+        assert len(listed(client, month["url"])) == month["leads"], month["month"]
+
+
+def test_r4_1_r5_1_a_rep_counts_their_own_leads_only(client, five, desk):
+    rep = five["a"].owner
+    _response, b = board(client, rep)
+    mine = Lead.objects.filter(owner=rep).count()
+    assert b.role == "rep" and b.funnel.leads == mine
+    assert b.filters.rep == rep.pk  # the pool's leads (E) are not the rep's numbers
+    assert "channels" not in b.charts and "reps" not in b.sections
+    for step in b.charts["funnel"]:
+        assert len(listed(client, step["url"])) == step["value"]
+    response = client.get(f"/dashboard/{PERIOD}&rep={desk.east2.pk}&team={desk.north.pk}")
+    assert response.context["board"].filters.rep == rep.pk  # a rep cannot look at another's
+
+
+def test_r4_5_r5_1_a_manager_sees_their_team_and_not_another(client, five, desk):
+    _response, b = board(client, desk.m_east)
+    assert b.role == "manager" and b.filters.team == desk.east.pk
+    assert b.funnel.leads == Lead.objects.filter(team=desk.east).count()
+    assert {r.rep.username for r in b.reps} <= {"east1", "east2"}
+    _response, other = board(client, desk.m_north)
+    assert other.filters.team == desk.north.pk and other.funnel.leads == 0
+    # asking for a team they do not manage falls back to their own
+    _response, again = board(client, desk.m_north, f"{PERIOD}&team={desk.east.pk}")
+    assert again.filters.team == desk.north.pk and again.funnel.leads == 0
+
+
+def test_r4_1_bad_filters_are_a_400_with_the_reason_and_the_page_still_shows(client, desk):
+    client.force_login(desk.support)
+    response = client.get("/dashboard/?since=2026-11-30&until=2026-11-01")
+    assert response.status_code == 400
+    assert "开始日期不能晚于结束日期" in response.content.decode()
+    response = client.get("/dashboard/?since=yesterday")
+    assert response.status_code == 400 and "获取自" in response.content.decode()
+
+
+def test_r4_4_the_heat_map_counts_missed_deadlines_per_rep_and_day(client, five, desk):
+    """A follow-up made after its deadline counts on the deadline's day for who made it; a
+    deadline passed with no contact counts for the owner; the cells drill down."""
+    missed = desk.working(T0)  # B: first contact due one working day on, Tue 10:00
+    slow = desk.working(T0)
+    late = at(2026, 11, 3, 16)  # Tuesday afternoon: after the deadline
+    services.record_followup(
+        lead=slow, by=slow.owner, now=late,
+        contact=Contact(contact_at=late, method="phone", feedback="x"),
+    )  # fmt: skip
+    now = at(2026, 11, 5, 12)  # slow's next follow-up is due Friday: not missed yet
+    tuesday = at(2026, 11, 3).date()
+    misses = queries.sla_misses(Lead.objects.all(), now=now, since=T0.date(), until=now.date())
+    assert misses == {(missed.owner_id, tuesday): 1, (slow.owner_id, tuesday): 1}
+    with time_machine.travel(now, tick=False):
+        _response, b = board(client, desk.m_east, "?since=2026-11-02&until=2026-11-05")
+        heat = b.charts["heat"]
+        assert heat["days"] == ["11-02", "11-03", "11-04", "11-05"] and heat["max"] == 1
+        shown = {}
+        for cell in heat["cells"]:
+            query = parse_qs(urlsplit(cell["url"]).query)
+            assert query["missed"] == ["2026-11-03"]
+            shown[int(query["owner"][0])] = listed(client, cell["url"])
+    assert shown == {missed.owner_id: {missed.number}, slow.owner_id: {slow.number}}
+
+
+def test_r4_4_discipline_in_a_week_counts_what_happened_in_it(five, desk):
+    week = (at(2026, 11, 2), at(2026, 11, 9))
+    rows = queries.discipline(Lead.objects.all(), now=at(2026, 11, 20), during=week)
+    team = queries.by_team(rows)[desk.east.name]
+    # A and B were contacted in the week (E in October); every one within the hour
+    assert (team.first_contact.on_time, team.first_contact.late) == (2, 0)
+    assert team.records.on_time == 2
+    earlier = (at(2026, 10, 1), at(2026, 11, 1))
+    rows = queries.discipline(Lead.objects.all(), now=at(2026, 11, 20), during=earlier)
+    team = queries.by_team(rows)[desk.east.name]
+    assert (team.first_contact.on_time, team.records.on_time) == (1, 1)  # E
+
+
+def test_r4_1_the_dashboard_period_defaults_to_the_last_90_days(client, desk):
+    client.force_login(desk.support)
+    with time_machine.travel(at(2026, 11, 20, 9), tick=False):
+        b = client.get("/dashboard/").context["board"]
+    assert b.filters.until.isoformat() == "2026-11-20"
+    assert (b.filters.until - b.filters.since).days == dashboards.PERIOD_DAYS - 1
