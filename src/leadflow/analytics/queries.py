@@ -30,7 +30,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -433,12 +433,20 @@ class Losses:
     competitors: list[tuple[str, int]]  # competitor named in follow-ups → leads, most first
 
 
-def losses(leads: QuerySet[Lead]) -> Losses:
+def losses(leads: QuerySet[Lead], *, during: tuple[datetime, datetime] | None = None) -> Losses:
     """Why leads were lost (R4.6): the listed 无效 reasons (or the reason given, for leads
     without one, such as imported history), where in the funnel, and the competitors named
-    in follow-up records."""
+    in follow-up records. `during`: the leads that turned 无效 in it, and the competitors
+    named in the follow-ups made in it."""
     labels = dict(InvalidReason.objects.values_list("code", "label"))
     lost = leads.filter(status=S.INVALID).annotate(top=F("furthest"))
+    records = FollowUp.objects.filter(lead__in=leads)
+    if during:
+        turned = StageChange.objects.filter(
+            to_status=S.INVALID, at__gte=during[0], at__lt=during[1]
+        )
+        lost = lost.filter(pk__in=turned.values("lead"))
+        records = records.filter(contact_at__gte=during[0], contact_at__lt=during[1])
     last = (
         StageChange.objects.filter(lead=OuterRef("pk"), to_status=S.INVALID)
         .order_by("-at", "-pk")
@@ -455,10 +463,7 @@ def losses(leads: QuerySet[Lead]) -> Losses:
         stages[rank_label[top]] += 1
     named: dict[str, set[int]] = defaultdict(set)
     for lead_id, name in (
-        FollowUp.objects.filter(lead__in=leads)
-        .exclude(competitor="")
-        .values_list("lead_id", "competitor")
-        .iterator()
+        records.exclude(competitor="").values_list("lead_id", "competitor").iterator()
     ):
         named[" ".join(name.split())].add(lead_id)
     return Losses(
@@ -648,3 +653,104 @@ def by_team(rows: list[DisciplineRow]) -> dict[str, DisciplineRow]:
                 getattr(total, name).add(getattr(r, name))
             total.overdue_now += r.overdue_now
     return teams
+
+
+# --- a week's activity (R4.7) ------------------------------------------------------------------
+
+
+@dataclass
+class ActivityRow:
+    rep: User
+    offered: int = 0  # assignments offered to the rep in the period
+    accepted: int = 0
+    declined: int = 0
+    first_contacts: int = 0
+    followups: int = 0
+    won: int = 0
+    won_amount: Decimal = Decimal(0)
+
+
+def activity(leads: QuerySet[Lead], *, during: tuple[datetime, datetime]) -> list[ActivityRow]:
+    """What each rep did with `leads` in the period (the weekly review, R4.7): assignments
+    offered and answered, first contacts and follow-ups made, deals won (by the owner, on
+    the day the lead moved to 成交). Most won first."""
+    start, end = during
+    A = Assignment.State
+    rows: dict[int, ActivityRow] = {}
+
+    def row(pk: int) -> ActivityRow:
+        return rows.setdefault(pk, ActivityRow(rep=None))
+
+    offered = Assignment.objects.filter(lead__in=leads, at__gte=start, at__lt=end)
+    for r in (
+        offered.exclude(kind=Assignment.Kind.CLAIM)
+        .order_by()
+        .values("rep")
+        .annotate(
+            n=Count("pk"),
+            accepted=Count("pk", filter=Q(state=A.ACCEPTED)),
+            declined=Count("pk", filter=Q(state=A.DECLINED)),
+        )
+    ):
+        mine = row(r["rep"])
+        mine.offered, mine.accepted, mine.declined = r["n"], r["accepted"], r["declined"]
+    made = FollowUp.objects.filter(lead__in=leads, contact_at__gte=start, contact_at__lt=end)
+    for r in (
+        made.order_by()
+        .values("by")
+        .annotate(n=Count("pk"), first=Count("pk", filter=Q(first=True)))
+    ):
+        row(r["by"]).followups, row(r["by"]).first_contacts = r["n"], r["first"]
+    won = StageChange.objects.filter(lead__in=leads, to_status=S.WON, at__gte=start, at__lt=end)
+    for r in (
+        Lead.objects.filter(pk__in=won.values("lead"), status=S.WON, owner__isnull=False)
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("pk"), amount=Sum("won_amount"))
+    ):
+        row(r["owner"]).won, row(r["owner"]).won_amount = r["n"], r["amount"] or Decimal(0)
+    for rep in User.objects.filter(pk__in=rows):
+        rows[rep.pk].rep = rep
+    return sorted(rows.values(), key=lambda r: (-r.won, -r.followups, r.rep.username))
+
+
+def moved(leads: QuerySet[Lead], *, during: tuple[datetime, datetime]) -> dict[str, int]:
+    """Leads that moved into each status in the period (each lead once per status)."""
+    start, end = during
+    return dict(
+        StageChange.objects.filter(lead__in=leads, at__gte=start, at__lt=end)
+        .order_by()
+        .values("to_status")
+        .annotate(n=Count("lead", distinct=True))
+        .values_list("to_status", "n")
+    )
+
+
+def weekly_trend(leads: QuerySet[Lead], *, weeks: list[date]) -> list[tuple[date, int, int]]:
+    """Per week (Mondays given): leads acquired, and deals won (by the day they were won)."""
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(weeks[0], time(), zone)
+    end = datetime.combine(weeks[-1] + timedelta(days=7), time(), zone)
+    new = dict(
+        leads.filter(acquired_at__gte=start, acquired_at__lt=end)
+        .annotate(week=TruncWeek("acquired_at", tzinfo=zone))
+        .order_by()
+        .values("week")
+        .annotate(n=Count("pk"))
+        .values_list("week", "n")
+    )
+    won = dict(
+        leads.filter(status=S.WON, won_at__gte=start, won_at__lt=end)
+        .annotate(week=TruncWeek("won_at", tzinfo=zone))
+        .order_by()
+        .values("week")
+        .annotate(n=Count("pk"))
+        .values_list("week", "n")
+    )
+
+    def day(value) -> date:
+        return value.date() if isinstance(value, datetime) else value
+
+    new = {day(k): v for k, v in new.items()}
+    won = {day(k): v for k, v in won.items()}
+    return [(w, new.get(w, 0), won.get(w, 0)) for w in weeks]

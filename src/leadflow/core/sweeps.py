@@ -79,6 +79,8 @@ SWEEPS: list[Sweep] = [
     # the outbox: retries whose time has come, and deliveries whose kick was lost
     Sweep("outbox", timedelta(seconds=15), kick_outbox),
     Sweep("workloads", timedelta(hours=1), recount_loads),
+    # the weekly review report to each team's manager, Mondays from 09:00 (R4.7)
+    Sweep("weekly-reviews", timedelta(minutes=5), _later("leadflow.analytics.weekly.send_due")),
 ]
 
 

@@ -204,6 +204,16 @@ ROW_DEFAULTS = {
 }
 
 
+def _dedup_key(key: str, channel: str, target) -> str:
+    is_person = channel in (C.IN_APP, C.EMAIL)
+    return f"{key}:{channel}:{'u' if is_person else 'r'}{target.pk}"[:200]
+
+
+def was_told(key: str, person) -> bool:
+    """Whether `person` has had the message of event `key` (its in-app row is there)."""
+    return Notification.objects.filter(dedup_key=_dedup_key(key, C.IN_APP, person)).exists()
+
+
 def _row(message: Message, channel: str, now: datetime, text, target, **kw) -> dict:
     is_person = channel in (C.IN_APP, C.EMAIL)
     title, body = text
@@ -216,7 +226,7 @@ def _row(message: Message, channel: str, now: datetime, text, target, **kw) -> d
         "title": title[:200],
         "body": body,
         "payload": message.payload,
-        "dedup_key": f"{message.key}:{channel}:{'u' if is_person else 'r'}{target.pk}"[:200],
+        "dedup_key": _dedup_key(message.key, channel, target),
         "next_attempt_at": None if kw.get("state") == S.SENT else now,
         "created_at": now,
         **kw,

@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_role(Role.MANAGER, Role.ADMIN):
         items.append((_("分配台"), reverse("assignment:console"), "console"))
         items.append((_("评审会"), reverse("followups:review"), "review"))
+        items.append((_("周复盘"), reverse("analytics:weekly-latest"), "weekly"))
         items.append((_("跟进时限"), reverse("followups:plans"), "plans"))
     if user.has_perm("leads.add_lead"):
         items.append((_("录入线索"), reverse("intake:new"), "new"))

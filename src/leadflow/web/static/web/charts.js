@@ -103,6 +103,16 @@
       }),
     }, charts);
 
+    if (d.trend) draw("chart-trend", {
+      tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid,
+      xAxis: { type: "category", data: d.trend.weeks },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [
+        { name: t.leads, type: "line", data: d.trend.leads },
+        { name: t.won, type: "line", data: d.trend.won },
+      ],
+    }, charts);
+
     if (d.losses) draw("chart-losses", {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } }, grid: grid,
       xAxis: { type: "value", minInterval: 1 },
