@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadflow.analytics.stats import kaplan_meier, quantile, summarize
+from leadflow.analytics.stats import kaplan_meier, quantile, summarize, summarize_counts
 
 
 def test_r4_3_median_quartiles_and_p90_interpolate_like_pandas():
@@ -41,3 +41,18 @@ def test_r4_3_the_won_share_only_grows_and_stays_within_bounds(observations):
 def test_r4_3_a_quantile_lies_between_min_and_max(values, q):
     ordered = sorted(values)
     assert ordered[0] - 1e-6 <= quantile(ordered, q) <= ordered[-1] + 1e-6
+
+
+@given(st.lists(st.tuples(st.integers(-50, 50), st.integers(0, 4)), max_size=30))
+def test_r4_3_a_histogram_summarizes_like_its_values(histogram):
+    """What the database's GROUP BY gives (value, count) summarizes like the values."""
+    values = [v for v, n in histogram for _ in range(n)]
+    got, want = summarize_counts(histogram), summarize(values)
+    assert got.n == want.n
+    for name in ("mean", "p25", "median", "p75", "p90", "min", "max"):
+        assert getattr(got, name) == pytest.approx(getattr(want, name)), name
+
+
+def test_r4_3_kaplan_meier_takes_counts_as_well():
+    single = kaplan_meier([(2, True), (3, False), (5, True), (5, True), (7, False)])
+    assert kaplan_meier([(2, True, 1), (3, False, 1), (5, True, 2), (7, False, 1)]) == single

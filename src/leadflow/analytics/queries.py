@@ -24,13 +24,16 @@ from itertools import pairwise
 from django.db.models import (
     Count,
     F,
+    FloatField,
+    Func,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, Floor, Round, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -255,59 +258,100 @@ class Cycle:
 WORKED_STAGES = (S.UNASSIGNED, S.ASSIGNED, S.CONTACTING, S.QUALIFIED, S.EVALUATING, S.NEGOTIATING)
 
 
+class Seconds(Func):
+    """`end − start` in seconds, computed by the database (both are datetimes)."""
+
+    output_field = FloatField()
+    arg_joiner = " - "
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
 def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cycle:
     """How long things take (R4.3): to first contact, to won, in each stage — median,
     quartiles, p90 — and, per channel, the share of leads won by each day since acquisition
     (Kaplan–Meier, `stats.kaplan_meier`): every lead not won is followed until `now`, so a
     lead acquired last week counts for one week only instead of as a week-old failure, and
-    a lead closed without a win stays among the not-won."""
+    a lead closed without a win stays among the not-won.
+
+    The database does the counting: times to first contact to the minute and stays in a
+    stage to the hour, as (value, how many) rows; leads not won by whole days followed; only
+    the won leads' times are read one by one (exact to the second)."""
     group = Coalesce("channel__parent__code", "channel__code") if top_level else F("channel__code")
-    rows = leads.annotate(group=group).values_list(
-        "acquired_at", "first_contact_at", "won_at", "status", "group"
+    minutes = (
+        leads.filter(first_contact_at__isnull=False)
+        .annotate(m=Round(Seconds("first_contact_at", "acquired_at") / 60.0))
+        .order_by()
+        .values("m")
+        .annotate(n=Count("pk"))
+        .values_list("m", "n")
     )
-    first_contact, to_won = [], []
+    won = Q(status=S.WON, won_at__isnull=False)
+    to_won: list[float] = []
     won_by_channel: dict[str, list[float]] = defaultdict(list)
-    observations: dict[str, list[tuple[float, bool]]] = defaultdict(list)
-    for acquired, contacted, won_at, status, code in rows.iterator(chunk_size=5000):
-        if contacted is not None:
-            first_contact.append((contacted - acquired).total_seconds() / 3600)
-        if status == S.WON and won_at is not None:
-            days = (won_at - acquired).total_seconds() / DAY
-            to_won.append(days)
-            won_by_channel[code].append(days)
-            observations[code].append((max(days, 0.0), True))
-        else:  # followed until now: a lead closed without a win stays among those not won
-            observations[code].append((max((now - acquired).total_seconds() / DAY, 0.0), False))
+    observations: dict[str, list[tuple]] = defaultdict(list)
+    for code, seconds in (
+        leads.filter(won).annotate(group=group, s=Seconds("won_at", "acquired_at"))
+        .values_list("group", "s")
+        .iterator(chunk_size=5000)
+    ):  # fmt: skip
+        days = seconds / DAY
+        to_won.append(days)
+        won_by_channel[code].append(days)
+        observations[code].append((max(days, 0.0), True))
+    for code, days, n in (
+        leads.exclude(won)
+        .annotate(group=group, d=Floor(Seconds(Value(now), "acquired_at") / DAY))
+        .order_by()
+        .values("group", "d")
+        .annotate(n=Count("pk"))
+        .values_list("group", "d", "n")
+    ):  # followed until now: a lead closed without a win stays among those not won
+        observations[code].append((max(float(days), 0.0), False, n))
     in_stage, still = _stays(leads)
     return Cycle(
-        to_first_contact=stats.summarize(first_contact),
+        to_first_contact=stats.summarize_counts((m / 60, n) for m, n in minutes),
         to_won=stats.summarize(to_won),
         to_won_by_channel={c: stats.summarize(v) for c, v in sorted(won_by_channel.items())},
-        in_stage={s: stats.summarize(v) for s, v in in_stage.items()},
+        in_stage=in_stage,
         still_in_stage=still,
         won_curve={c: _thin(stats.kaplan_meier(o)) for c, o in sorted(observations.items())},
     )
 
 
-def _stays(leads: QuerySet[Lead]) -> tuple[dict[str, list[float]], dict[str, int]]:
-    """Days each lead spent in each worked stage, from consecutive StageChanges."""
-    changes = (
-        StageChange.objects.filter(lead__in=leads)
-        .order_by("lead_id", "at", "pk")
-        .values_list("lead_id", "to_status", "at")
-    )
-    ended: dict[str, list[float]] = {str(s): [] for s in WORKED_STAGES}
-    still = dict.fromkeys(ended, 0)
-    previous = None
-    for lead_id, status, at in changes.iterator(chunk_size=5000):
-        if previous and previous[0] == lead_id and previous[1] in ended:
-            ended[previous[1]].append((at - previous[2]).total_seconds() / DAY)
-        elif previous and previous[1] in still:
-            still[previous[1]] += 1
-        previous = (lead_id, status, at)
-    if previous and previous[1] in still:
-        still[previous[1]] += 1
-    return ended, still
+def _stays(leads: QuerySet[Lead]) -> tuple[dict[str, stats.Summary], dict[str, int]]:
+    """Days spent in each worked stage by the stays that ended (each StageChange keeps when
+    its lead entered the status it left), to the hour; and the leads there now."""
+    hours: dict[str, list[tuple[float, int]]] = {str(s): [] for s in WORKED_STAGES}
+    for status, h, n in (
+        StageChange.objects.filter(
+            lead__in=leads, from_status__in=WORKED_STAGES, entered_at__isnull=False
+        )
+        .annotate(h=Round(Seconds("at", "entered_at") / 3600.0))
+        .order_by()
+        .values("from_status", "h")
+        .annotate(n=Count("pk"))
+        .values_list("from_status", "h", "n")
+    ):
+        hours[status].append((h / 24, n))
+    still = dict.fromkeys(hours, 0)
+    for status, n in (
+        leads.filter(status__in=WORKED_STAGES)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    ):
+        still[status] = n
+    return {s: stats.summarize_counts(v) for s, v in hours.items()}, still
 
 
 def _thin(curve: list[tuple[float, float]]) -> list[tuple[float, float]]:

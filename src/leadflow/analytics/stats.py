@@ -55,13 +55,48 @@ def summarize(values: Iterable[float]) -> Summary:
     )
 
 
-def kaplan_meier(observations: Iterable[tuple[float, bool]]) -> list[tuple[float, float]]:
-    """(time, won?) per lead → [(time, share won by then)] at each time a lead was won.
-    A lead not won (still open, or closed otherwise) is censored at its time."""
+def summarize_counts(histogram: Iterable[tuple[float, int]]) -> Summary:
+    """`summarize` of values given as (value, how many times): the same figures as over
+    the values themselves, without listing them (a database's GROUP BY gives these)."""
+    pairs = sorted((v, n) for v, n in histogram if n > 0)
+    total = sum(n for _v, n in pairs)
+    if not total:
+        return Summary(0, None, None, None, None, None, None, None)
+
+    def at(rank: int) -> float:  # the value at 0-based rank in the sorted values
+        seen = 0
+        for value, n in pairs:
+            seen += n
+            if rank < seen:
+                return value
+        return pairs[-1][0]
+
+    def q(fraction: float) -> float:
+        position = (total - 1) * fraction
+        low = int(position)
+        a, b = at(low), at(min(low + 1, total - 1))
+        return a + (b - a) * (position - low)
+
+    return Summary(
+        n=total,
+        mean=sum(v * n for v, n in pairs) / total,
+        p25=q(0.25),
+        median=q(0.5),
+        p75=q(0.75),
+        p90=q(0.9),
+        min=pairs[0][0],
+        max=pairs[-1][0],
+    )
+
+
+def kaplan_meier(observations: Iterable[tuple]) -> list[tuple[float, float]]:
+    """(time, won?) — or (time, won?, how many) — per lead → [(time, share won by then)]
+    at each time a lead was won. A lead not won (still open, or closed otherwise) is
+    censored at its time."""
     events: dict[float, list[int]] = {}
-    for time, won in observations:
+    for time, won, *many in observations:
         counts = events.setdefault(time, [0, 0])
-        counts[0 if won else 1] += 1
+        counts[0 if won else 1] += many[0] if many else 1
     at_risk = sum(won + censored for won, censored in events.values())
     surviving = 1.0
     curve = []

@@ -15,6 +15,7 @@ from leadflow.core import bulk
 from leadflow.core.locking import skip_locked
 from leadflow.core.models import AuditEntry
 from leadflow.leads.models import FUNNEL_RANK, Channel, Lead, StageChange, Status
+from leadflow.leads.services import last_changes_at
 from leadflow.notifications.services import Message, active_endpoints, lead_event, notify_many
 
 from .models import Assignment
@@ -129,6 +130,7 @@ def write_assignments(
     batches: dict[int, list[BatchLead]] = defaultdict(list)
     notices: dict[int, list] = {}
     leads, assignments, changes, audits = [], [], [], []
+    entered = last_changes_at([x.pk for x, _r, _w in placed])  # for the time in 待分配
     for lead, rep_id, routing in placed:
         rep = users[rep_id]
         per_rep[rep_id] += 1
@@ -144,7 +146,8 @@ def write_assignments(
         if name not in reasons:
             reasons[name] = _stage_reason(A.Kind.AUTO, "", explained)[:500]
         changes.append(
-            (lead.pk, Status.UNASSIGNED, Status.ASSIGNED, now, by_id, reasons[name], {})
+            (lead.pk, Status.UNASSIGNED, Status.ASSIGNED, now, entered.get(lead.pk), by_id,
+             reasons[name], {})
         )  # fmt: skip
         audits.append(
             ("leads.lead", str(lead.pk), AuditEntry.Action.UPDATE,
@@ -223,5 +226,7 @@ ASSIGNMENT_COLUMNS = [
     "explanation", "at", "accept_due", "decline_due", "reminded_at", "answered_at",
     "decline_reason",
 ]  # fmt: skip
-CHANGE_COLUMNS = ["lead_id", "from_status", "to_status", "at", "by_id", "reason", "evidence"]
+CHANGE_COLUMNS = [
+    "lead_id", "from_status", "to_status", "at", "entered_at", "by_id", "reason", "evidence",
+]  # fmt: skip
 AUDIT_COLUMNS = ["model", "object_pk", "action", "changes", "reason", "by_id", "at"]

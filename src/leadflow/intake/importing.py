@@ -48,6 +48,7 @@ from leadflow.leads.models import (
 from leadflow.leads.numbering import format_number, reserve_many
 from leadflow.leads.pipeline import path
 from leadflow.leads.queries import visible_leads
+from leadflow.leads.services import last_change_at
 
 from .columns import BY_NAME, HISTORY, KEYS, suggest
 from .dedup import (
@@ -84,7 +85,9 @@ from .validation import (
 log = logging.getLogger("leadflow.import")
 
 BATCH = 1000
-STAGE_CHANGE_COLUMNS = ["lead_id", "from_status", "to_status", "at", "by_id", "reason", "evidence"]
+STAGE_CHANGE_COLUMNS = [
+    "lead_id", "from_status", "to_status", "at", "entered_at", "by_id", "reason", "evidence",
+]  # fmt: skip
 KEPT_UNLESS_GIVEN = (
     "verified_by_id",
     "verified_at",
@@ -559,9 +562,9 @@ class Importer:
         self._fetch_ids(leads)
         by, reason = self.by.pk, f"import #{self.job.pk}"
         changes = [
-            (lead.pk, src, to, at, by, reason, evidence)
+            (lead.pk, src, to, at, entered, by, reason, evidence)
             for lead in leads
-            for src, to, at, evidence in steps[id(lead)]
+            for (src, to, at, evidence), entered in _entered(steps[id(lead)], None)
         ]
         bulk.insert(StageChange, STAGE_CHANGE_COLUMNS, changes)
         bulk.insert(
@@ -700,8 +703,8 @@ class Importer:
             StageChange,
             STAGE_CHANGE_COLUMNS,
             [
-                (lead.pk, src, to, at, self.by.pk, f"import #{self.job.pk}", evidence)
-                for src, to, at, evidence in steps
+                (lead.pk, src, to, at, entered, self.by.pk, f"import #{self.job.pk}", evidence)
+                for (src, to, at, evidence), entered in _entered(steps, last_change_at(lead.pk))
             ],
         )
         return True
@@ -813,6 +816,13 @@ def _relevant(indexes, phone: str, email: str, key: str, customer_type: str) -> 
     for index in indexes:
         found.update(index.relevant(phone, email, key, customer_type))
     return sorted(found.values(), key=recency, reverse=True)
+
+
+def _entered(steps: list[tuple], before: datetime | None):
+    """Each step with the time the lead entered the status it leaves: the step before's."""
+    for step in steps:
+        yield step, before
+        before = step[2]
 
 
 def history_steps(start: str, lead: Lead, history: History, job_id: int) -> list[tuple]:

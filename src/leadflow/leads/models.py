@@ -386,6 +386,12 @@ class StageChange(models.Model):
     from_status = models.CharField(_("原状态"), max_length=20, choices=Status, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=Status)
     at = models.DateTimeField(_("时间"))
+    entered_at = models.DateTimeField(
+        _("进入原状态的时间"),
+        null=True,
+        blank=True,
+        help_text=_("线索进入原状态的时间（上一条状态变更的时间），用于计算各阶段停留时长"),
+    )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 
 from leadflow.accounts import loads
 from leadflow.core.audit import record_changes, snapshot
@@ -35,6 +36,7 @@ def move_lead(
         from_status=lead.status,
         to_status=to,
         at=at,
+        entered_at=last_change_at(lead.pk),
         by=by,
         reason=evidence.reason[:500],
         evidence=evidence.as_json(),
@@ -57,6 +59,27 @@ def move_lead(
 
     lead_event(lead, "lead.status_changed", at=at, extra={"from": change.from_status})
     return change
+
+
+def last_change_at(lead_id: int) -> datetime | None:
+    """When the lead entered its current status: its latest StageChange."""
+    return (
+        StageChange.objects.filter(lead_id=lead_id)
+        .order_by("-at", "-pk")
+        .values_list("at", flat=True)
+        .first()
+    )
+
+
+def last_changes_at(lead_ids) -> dict[int, datetime]:
+    """`last_change_at` for many leads in one query."""
+    return dict(
+        StageChange.objects.filter(lead_id__in=lead_ids)
+        .order_by()
+        .values("lead_id")
+        .annotate(last=Max("at"))
+        .values_list("lead_id", "last")
+    )
 
 
 def record_entry(*, lead: Lead, by, at: datetime, reason: str = "") -> StageChange:
