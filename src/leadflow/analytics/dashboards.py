@@ -9,10 +9,12 @@ funnel stage holds exactly the leads the stage counted.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.models import Role, Team, User
@@ -83,7 +85,13 @@ def drill(filters: Filters, **extra) -> str:
         "grade": filters.grade,
         **extra,
     }
-    return reverse("leads:list") + "?" + urlencode({k: v for k, v in params.items() if v != ""})
+    query = urlencode({k: v for k, v in params.items() if v != ""})
+    return _lead_list(get_script_prefix()) + "?" + query
+
+
+@lru_cache(maxsize=8)
+def _lead_list(prefix: str) -> str:
+    return reverse("leads:list")  # thousands of heat-map cells each link to it
 
 
 @dataclass
@@ -138,8 +146,9 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
         board.discipline = queries.discipline(leads, now=now)
         board.teams = queries.by_team(board.discipline)
     if "heat" in board.sections:
-        since = filters.since or (now.date() - timedelta(days=27))
-        until = filters.until or now.date()
+        today = timezone.localdate(now)
+        since = filters.since or (today - timedelta(days=27))
+        until = filters.until or today
         since = max(since, until - timedelta(days=41))  # six weeks at most stay readable
         misses = queries.sla_misses(leads, now=now, since=since, until=until)
         add("heat", heat_chart(misses, since, until, filters))

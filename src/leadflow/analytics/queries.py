@@ -22,24 +22,33 @@ from decimal import Decimal
 from itertools import pairwise
 
 from django.db.models import (
+    Case,
     Count,
     F,
     FloatField,
     Func,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, Floor, Round, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import (
+    Coalesce,
+    Floor,
+    Round,
+    StrIndex,
+    Substr,
+    TruncDate,
+    TruncMonth,
+    TruncWeek,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
 from leadflow.assignment.models import Assignment
-from leadflow.followups.models import FollowUp, InvalidReason, ReviewItem, Task
+from leadflow.followups.models import FollowUp, ReviewItem, Task
 from leadflow.leads.models import FUNNEL_STEPS, Channel, Lead, StageChange, Status, outcome
 from leadflow.leads.models import WORKING_STATUSES as WORKING
 
@@ -301,7 +310,6 @@ def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cy
     for code, seconds in (
         leads.filter(won).annotate(group=group, s=Seconds("won_at", "acquired_at"))
         .values_list("group", "s")
-        .iterator(chunk_size=5000)
     ):  # fmt: skip
         days = seconds / DAY
         to_won.append(days)
@@ -407,12 +415,18 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
             lapsed=Count("pk", filter=Q(state=A.EXPIRED)),
         )
     }
-    answers: dict[int, list[float]] = defaultdict(list)
+    answers: dict[int, list[tuple[float, int]]] = defaultdict(list)  # minutes to answer
     answered = Assignment.objects.filter(lead__in=leads, answered_at__isnull=False).exclude(
         kind=Assignment.Kind.CLAIM
     )
-    for rep_id, at, answered_at in answered.values_list("rep", "at", "answered_at").iterator():
-        answers[rep_id].append((answered_at - at).total_seconds() / 3600)
+    for rep_id, minutes, n in (
+        answered.annotate(m=Round(Seconds("answered_at", "at") / 60.0))
+        .order_by()
+        .values("rep", "m")
+        .annotate(n=Count("pk"))
+        .values_list("rep", "m", "n")
+    ):
+        answers[rep_id].append((minutes / 60, n))
     contacted = dict(
         FollowUp.objects.filter(lead__in=leads, first=True)
         .order_by()
@@ -458,7 +472,7 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
                 owned=sum(n for n, _w in grades.values()),
                 won=sum(w for _n, w in grades.values()),
                 won_amount=amounts.get(pk, Decimal(0)),
-                response_hours=stats.summarize(answers.get(pk, ())).median,
+                response_hours=stats.summarize_counts(answers.get(pk, ())).median,
                 reviewed=reviews.get(pk, {}).get("n", 0),
                 confirmed=reviews.get(pk, {}).get("confirmed", 0),
                 by_grade={g: (n, w) for g, (n, w) in sorted(grades.items())},
@@ -478,11 +492,10 @@ class Losses:
 
 
 def losses(leads: QuerySet[Lead], *, during: tuple[datetime, datetime] | None = None) -> Losses:
-    """Why leads were lost (R4.6): the listed 无效 reasons (or the reason given, for leads
-    without one, such as imported history), where in the funnel, and the competitors named
+    """Why leads were lost (R4.6): the 无效 reasons as recorded on the leads (the listed
+    reason chosen, or an import's own words), where in the funnel, and the competitors named
     in follow-up records. `during`: the leads that turned 无效 in it, and the competitors
     named in the follow-ups made in it."""
-    labels = dict(InvalidReason.objects.values_list("code", "label"))
     lost = leads.filter(status=S.INVALID).annotate(top=F("furthest"))
     records = FollowUp.objects.filter(lead__in=leads)
     if during:
@@ -491,31 +504,37 @@ def losses(leads: QuerySet[Lead], *, during: tuple[datetime, datetime] | None = 
         )
         lost = lost.filter(pk__in=turned.values("lead"))
         records = records.filter(contact_at__gte=during[0], contact_at__lt=during[1])
-    last = (
-        StageChange.objects.filter(lead=OuterRef("pk"), to_status=S.INVALID)
-        .order_by("-at", "-pk")
-        .values("evidence__invalid_reason")[:1]
+    # the reason as recorded on the lead: "label：note" (moves), or an import's own words
+    cut = StrIndex("invalid_reason", Value("："))
+    reason = Case(
+        When(cut__gt=0, then=Substr("invalid_reason", 1, cut - 1)),
+        default=F("invalid_reason"),
     )
     reasons: dict[str, int] = defaultdict(int)
     stages: dict[str, int] = defaultdict(int)
     rank_label = {rank: str(label) for rank, _s, label in FUNNEL_STEPS}
-    for code, text, top in (
-        lost.annotate(code=Subquery(last)).values_list("code", "invalid_reason", "top").iterator()
+    for text, top, n in (
+        lost.annotate(cut=cut, reason=reason)
+        .order_by()
+        .values("reason", "top")
+        .annotate(n=Count("pk"))
+        .values_list("reason", "top", "n")
     ):
-        reason = labels.get(code) or (text.split("：", 1)[0] if text else "") or str(_("未说明"))
-        reasons[reason] += 1
-        stages[rank_label[top]] += 1
-    named: dict[str, set[int]] = defaultdict(set)
-    for lead_id, name in (
-        records.exclude(competitor="").values_list("lead_id", "competitor").iterator()
+        reasons[text or str(_("未说明"))] += n
+        stages[rank_label[top]] += n
+    named: dict[str, int] = defaultdict(int)
+    for name, n in (
+        records.exclude(competitor="")
+        .order_by()
+        .values("competitor")
+        .annotate(n=Count("lead", distinct=True))
+        .values_list("competitor", "n")
     ):
-        named[" ".join(name.split())].add(lead_id)
+        named[" ".join(name.split())] += n
     return Losses(
         reasons=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])),
         by_stage=dict(stages),
-        competitors=sorted(
-            ((n, len(ids)) for n, ids in named.items()), key=lambda kv: (-kv[1], kv[0])
-        ),
+        competitors=sorted(named.items(), key=lambda kv: (-kv[1], kv[0])),
     )
 
 
