@@ -91,7 +91,9 @@ def return_due(now: datetime) -> int:
             done += 1
 
 
+@transaction.atomic
 def return_to_pool(lead: Lead, *, now: datetime, by, reason: str) -> Lead:
+    """Back to the pool, its owner's load and the pool record with it, all or nothing."""
     lead = _locked(lead)
     owner = lead.owner
     PoolReturn.objects.create(lead=lead, previous_owner=owner, at=now, reason=reason[:200])
