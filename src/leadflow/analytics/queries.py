@@ -23,6 +23,7 @@ from itertools import pairwise
 
 from django.db.models import (
     Case,
+    CharField,
     Count,
     F,
     FloatField,
@@ -39,8 +40,6 @@ from django.db.models.functions import (
     Round,
     StrIndex,
     Substr,
-    TruncDate,
-    TruncMonth,
     TruncWeek,
 )
 from django.utils import timezone
@@ -127,12 +126,12 @@ def funnel(leads: QuerySet[Lead], *, by_month: bool = False) -> list[Funnel]:
     rows = leads.annotate(top=F("furthest"))
     keys = ["top", "status"]
     if by_month:
-        rows = rows.annotate(cohort=TruncMonth("acquired_at"))
+        rows = rows.annotate(cohort=LocalDate("acquired_at", month=True))
         keys.insert(0, "cohort")
     counts = rows.order_by().values(*keys).annotate(n=Count("pk"))
     grouped: dict = defaultdict(list)
     for row in counts:
-        cohort = row["cohort"].date() if by_month and row["cohort"] else None
+        cohort = as_date(row["cohort"]) if by_month else None
         grouped[cohort].append(row)
     if not by_month:
         return [_funnel(None, grouped[None])]  # one, even over no leads
@@ -282,6 +281,36 @@ class Seconds(Func):
             arg_joiner=") - julianday(",
             **extra,
         )
+
+
+class LocalDate(Func):
+    """The local date of a datetime (Shanghai: the site's zone), or its month's first day.
+    PostgreSQL truncates AT TIME ZONE; on SQLite Django's own truncation calls Python for
+    every row, so this shifts by the zone's offset in SQL instead (Asia/Shanghai keeps one
+    offset all year). Read it with `as_date`."""
+
+    output_field = CharField()
+
+    def __init__(self, expression, *, month: bool = False):
+        self.month = month
+        super().__init__(expression)
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        unit = "month" if self.month else "day"
+        zone = timezone.get_default_timezone_name()
+        return f"(date_trunc('{unit}', {sql} AT TIME ZONE %s))::date", [*params, zone]
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        offset = timezone.now().astimezone(timezone.get_default_timezone()).utcoffset()
+        minutes = int(offset.total_seconds() // 60)
+        pattern = "%%Y-%%m-01" if self.month else "%%Y-%%m-%%d"
+        return f"strftime('{pattern}', {sql}, '{minutes:+d} minutes')", params
+
+
+def as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cycle:
@@ -681,13 +710,13 @@ def sla_misses(
         lead__in=leads, due__gte=start, due__lt=min(end, now), contact_at__gt=F("due")
     )
     for rep_id, day, n in (
-        late.annotate(day=TruncDate("due", tzinfo=zone))
+        late.annotate(day=LocalDate("due"))
         .order_by()
         .values("by", "day")
         .annotate(n=Count("pk"))
         .values_list("by", "day", "n")
     ):
-        misses[(rep_id, day)] += n
+        misses[(rep_id, as_date(day))] += n
     working = leads.filter(status__in=WORKING, owner__isnull=False)
     for field_, cond in (
         ("first_contact_due", Q(first_contact_at=None)),
@@ -696,13 +725,13 @@ def sla_misses(
         window = {f"{field_}__gte": start, f"{field_}__lt": min(end, now)}
         for rep_id, day, n in (
             working.filter(cond, **window)
-            .annotate(day=TruncDate(field_, tzinfo=zone))
+            .annotate(day=LocalDate(field_))
             .order_by()
             .values("owner", "day")
             .annotate(n=Count("pk"))
             .values_list("owner", "day", "n")
         ):
-            misses[(rep_id, day)] += n
+            misses[(rep_id, as_date(day))] += n
     return dict(misses)
 
 
