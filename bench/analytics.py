@@ -101,7 +101,8 @@ def seed(leads: int, followups: int, rng) -> dict:
         for n in range(start, min(start + chunk, leads)):
             pk = n + 1
             status = rng.choices(statuses, weights)[0]
-            acquired = now - timedelta(days=rng.uniform(0, 730))
+            # leads arrive over two years, in order (as they do: ids follow acquisition)
+            acquired = now - timedelta(days=730 * (1 - (n + rng.random()) / leads))
             furthest = {
                 "pending_review": 0, "invalid": rng.choice([1, 3, 3, 3, 4, 4, 5, 6]),
                 "pool": 3,

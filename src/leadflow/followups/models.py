@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import Team
@@ -104,6 +104,14 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["lead", "contact_at"]),
             models.Index(fields=["by", "contact_at"]),
+            # the few that name a competitor (R4.6), and those made after their deadline
+            # (the SLA heat map, R4.4): small, and what their reports read
+            models.Index(
+                fields=["lead"], condition=~Q(competitor=""), name="followup_competitor_idx"
+            ),
+            models.Index(
+                fields=["due"], condition=Q(contact_at__gt=F("due")), name="followup_late_idx"
+            ),
         ]
 
     def __str__(self) -> str:

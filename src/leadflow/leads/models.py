@@ -296,6 +296,9 @@ class Lead(models.Model):
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["channel", "acquired_at"]),
+            # the dashboards' period, over everyone or one team (R4.1)
+            models.Index(fields=["acquired_at"], name="lead_acquired_idx"),
+            models.Index(fields=["team", "acquired_at"], name="lead_team_acquired_idx"),
             models.Index(
                 fields=["pool_due"], condition=Q(pool_due__isnull=False), name="lead_pool_due_idx"
             ),
