@@ -42,6 +42,8 @@ def test_r4_1_the_funnel_by_acquisition_month_and_filtered(five, desk):
     assert set(cohorts) == {date(2026, 10, 1), date(2026, 11, 1)}
     assert cohorts[date(2026, 10, 1)].leads == 2 and cohorts[date(2026, 11, 1)].leads == 3
     assert cohorts[date(2026, 11, 1)].steps[-1].reached == 1
+    [whole] = queries.funnel(Lead.objects.all())
+    assert queries.together(list(cohorts.values())) == whole  # the dashboard adds them up
     fair = queries.Filters(channel="H").apply(Lead.objects.all())  # H and its HY
     [f] = queries.funnel(fair)
     assert [s.reached for s in f.steps][:4] == [2, 2, 2, 1]

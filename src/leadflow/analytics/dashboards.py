@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.models import Role, Team, User
-from leadflow.leads.models import FUNNEL_STEPS, Lead
+from leadflow.leads.models import Lead
 from leadflow.leads.queries import visible_leads
 
 from . import queries
@@ -127,12 +127,13 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
     leads, filters = scoped(user, filters)
     board = Dashboard(role, filters, tuple(sections or SECTIONS[role]))
     add = board.charts.__setitem__
-    if "funnel" in board.sections:
-        [board.funnel] = queries.funnel(leads)
+    months = queries.funnel(leads, by_month=True) if "cohorts" in board.sections else None
+    if "funnel" in board.sections:  # the months together, or counted alone
+        [board.funnel] = [queries.together(months)] if months is not None else queries.funnel(leads)
         add("funnel", funnel_chart(board.funnel, filters))
         add("dropouts", dropouts_chart(board.funnel, filters))
-    if "cohorts" in board.sections:
-        add("cohorts", cohorts_chart(queries.funnel(leads, by_month=True), filters))
+    if months is not None:
+        add("cohorts", cohorts_chart(months, filters))
     if "channels" in board.sections:
         board.channels = queries.channels(leads, filters=filters)
         add("channels", channels_chart(board.channels, filters))
@@ -310,10 +311,6 @@ def losses_chart(losses: queries.Losses, filters: Filters) -> dict:
         "reasons": [{"name": name, "value": n} for name, n in losses.reasons[:12]],
         "url": drill(filters, outcome="invalid"),
     }
-
-
-def steps() -> list[tuple[int, str]]:
-    return [(rank, str(label)) for rank, _s, label in FUNNEL_STEPS]
 
 
 def _with(filters: Filters, **changes) -> Filters:

@@ -138,6 +138,18 @@ def funnel(leads: QuerySet[Lead], *, by_month: bool = False) -> list[Funnel]:
     return [_funnel(cohort, grouped[cohort]) for cohort in sorted(grouped)]
 
 
+def together(funnels: list[Funnel]) -> Funnel:
+    """The cohorts' funnels as one (the same as counting all their leads at once)."""
+    steps = [Step(rank, str(label)) for rank, _status, label in FUNNEL_STEPS]
+    for f in funnels:
+        for total, step in zip(steps, f.steps, strict=True):
+            for name in ("reached", "invalid", "stalled", "open", "won"):
+                setattr(total, name, getattr(total, name) + getattr(step, name))
+    for before, step in pairwise(steps):
+        step.conversion = step.reached / before.reached if before.reached else None
+    return Funnel(None, steps)
+
+
 def _funnel(cohort, rows: list[dict]) -> Funnel:
     steps = [Step(rank, str(label)) for rank, _status, label in FUNNEL_STEPS]
     for row in rows:
