@@ -283,7 +283,7 @@ def peer(sections, where: str, params: dict) -> int:
             f"SUM(CASE WHEN f.late THEN 1 ELSE 0 END), COUNT(*) FROM followups_followup f {fl} "
             "GROUP BY 1",
             f"SELECT owner_id, SUM(CASE WHEN {late_first} THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN next_followup_due < %(now)s THEN 1 ELSE 0 END) "
+            "SUM(CASE WHEN next_followup_due < %(now)s THEN 1 ELSE 0 END), COUNT(*) "
             f"{lw} AND l.status IN {WORKING} AND l.owner_id IS NOT NULL AND "
             f"({late_first} OR next_followup_due < %(now)s) GROUP BY 1",
             "SELECT a.rep_id, SUM(CASE WHEN a.state IN ('accepted','declined') AND "
@@ -291,8 +291,6 @@ def peer(sections, where: str, params: dict) -> int:
             "('accepted','declined') AND a.answered_at > a.accept_due THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN a.state = 'expired' THEN 1 ELSE 0 END) FROM assignment_assignment a "
             f"{al} AND a.kind <> 'claim' GROUP BY 1",
-            f"SELECT owner_id, COUNT(*) {lw} AND l.status IN {WORKING} AND "
-            f"({late_first} OR next_followup_due < %(now)s) GROUP BY 1",
             "SELECT t.owner_id, COUNT(*) FROM followups_task t JOIN leads_lead l ON "
             f"l.id = t.lead_id WHERE {where} AND l.status IN {WORKING} AND t.done_at IS NULL "
             "AND t.due < %(now)s GROUP BY 1",

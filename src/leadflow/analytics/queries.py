@@ -656,22 +656,25 @@ def discipline(
         mine.cadence.on_time, mine.cadence.late = r["cadence_on"], r["cadence_late"]
         mine.records.on_time, mine.records.late = r["n"] - r["records_late"], r["records_late"]
     working = leads.filter(status__in=WORKING, owner__isnull=False)
+    overdue = Q(first_contact_at=None, first_contact_due__lt=now) | Q(next_followup_due__lt=now)
     first_missed = Q(first_contact_at=None, first_contact_due__lt=now)
     cadence_missed = Q(next_followup_due__lt=now)
     if during:
         first_missed &= Q(first_contact_due__gte=during[0], first_contact_due__lt=during[1])
         cadence_missed &= Q(next_followup_due__gte=during[0], next_followup_due__lt=during[1])
-    for r in (
-        working.filter(first_missed | cadence_missed)
+    for r in (  # one pass: deadlines missed (in `during`), and everything overdue now
+        working.filter(overdue)
         .order_by()
         .values("owner")
         .annotate(
             first=Count("pk", filter=first_missed),
             cadence=Count("pk", filter=cadence_missed),
+            overdue=Count("pk"),
         )
     ):
         row(r["owner"]).first_contact.missed = r["first"]
         row(r["owner"]).cadence.missed = r["cadence"]
+        row(r["owner"]).overdue_now += r["overdue"]
     A = Assignment
     offered = A.objects.filter(lead__in=leads).exclude(kind=A.Kind.CLAIM)
     if during:
@@ -688,13 +691,6 @@ def discipline(
     ):
         kept_ = row(r["rep"]).confirmations
         kept_.on_time, kept_.late, kept_.missed = r["on"], r["late"], r["lapsed"]
-    overdue = leads.filter(status__in=WORKING).filter(
-        Q(first_contact_at=None, first_contact_due__lt=now) | Q(next_followup_due__lt=now)
-    )
-    for rep_id, n in (
-        overdue.order_by().values("owner").annotate(n=Count("pk")).values_list("owner", "n")
-    ):
-        row(rep_id).overdue_now += n
     late_tasks = Task.objects.filter(
         lead__in=leads.filter(status__in=WORKING), done_at=None, due__lt=now
     )
