@@ -229,7 +229,7 @@ def peer(sections, where: str, params: dict) -> int:
     cl = f"FROM leads_lead l JOIN leads_channel c ON c.id = l.channel_id WHERE {where}"
     late_first = "(first_contact_at IS NULL AND first_contact_due < %(now)s)"
     statements = []
-    if "funnel" in sections:
+    if "funnel" in sections and "cohorts" not in sections:  # else: the months added up
         statements.append(f"SELECT furthest, status, COUNT(*) {lw} GROUP BY furthest, status")
     if "cohorts" in sections:
         m = q.month("l.acquired_at")
