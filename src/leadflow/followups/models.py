@@ -109,6 +109,8 @@ class FollowUp(models.Model):
             models.Index(
                 fields=["lead"], condition=~Q(competitor=""), name="followup_competitor_idx"
             ),
+            # first contacts, one per lead: who made them (R4.5)
+            models.Index(fields=["lead", "by"], condition=Q(first=True), name="followup_first_idx"),
             models.Index(
                 fields=["due"], condition=Q(contact_at__gt=F("due")), name="followup_late_idx"
             ),
