@@ -28,6 +28,8 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    Max,
+    Min,
     Q,
     QuerySet,
     Sum,
@@ -36,8 +38,6 @@ from django.db.models import (
 )
 from django.db.models.functions import (
     Coalesce,
-    Floor,
-    Round,
     StrIndex,
     Substr,
     TruncWeek,
@@ -295,6 +295,45 @@ class Seconds(Func):
         )
 
 
+class Nearest(Func):
+    """A number rounded to the nearest whole one, as a float. (Django's Round casts to
+    numeric on PostgreSQL, which made a histogram's GROUP BY sort on disk.)"""
+
+    output_field = FloatField()
+    template = "FLOOR(%(expressions)s + 0.5)"
+
+    def as_sqlite(self, compiler, connection, **extra):  # FLOOR is Python there: ROUND is not
+        return super().as_sql(compiler, connection, template="ROUND(%(expressions)s)", **extra)
+
+
+class Whole(Func):
+    """The whole part of a number that is not negative (days elapsed), in the database."""
+
+    output_field = FloatField()
+    template = "FLOOR(%(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="CAST(%(expressions)s AS INTEGER)", **extra
+        )
+
+
+def lead_span(leads: QuerySet[Lead]) -> tuple[int, int] | None:
+    """The smallest and largest id of `leads` (None: no leads), for `of_leads`."""
+    span = leads.order_by().aggregate(lo=Min("pk"), hi=Max("pk"))
+    return None if span["lo"] is None else (span["lo"], span["hi"])
+
+
+def of_leads(rows: QuerySet, leads: QuerySet[Lead], span: tuple[int, int] | None) -> QuerySet:
+    """`rows` (follow-ups, stage changes, assignments …) of `leads`. Besides the lead filter
+    itself, the range of those leads' ids (`lead_span`): always true, and as leads arrive in
+    order (ids follow acquisition), it lets the database read only that stretch of the rows'
+    lead index instead of the whole table for a dashboard's period."""
+    if span is None:
+        return rows.none()
+    return rows.filter(lead__in=leads, lead_id__gte=span[0], lead_id__lte=span[1])
+
+
 class LocalDate(Func):
     """The local date of a datetime (Shanghai: the site's zone), or its month's first day.
     PostgreSQL truncates AT TIME ZONE; on SQLite Django's own truncation calls Python for
@@ -338,7 +377,7 @@ def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cy
     group = Coalesce("channel__parent__code", "channel__code") if top_level else F("channel__code")
     minutes = (
         leads.filter(first_contact_at__isnull=False)
-        .annotate(m=Round(Seconds("first_contact_at", "acquired_at") / 60.0))
+        .annotate(m=Nearest(Seconds("first_contact_at", "acquired_at") / 60.0))
         .order_by()
         .values("m")
         .annotate(n=Count("pk"))
@@ -358,7 +397,7 @@ def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cy
         observations[code].append((max(days, 0.0), True))
     for code, days, n in (
         leads.exclude(won)
-        .annotate(group=group, d=Floor(Seconds(Value(now), "acquired_at") / DAY))
+        .annotate(group=group, d=Whole(Seconds(Value(now), "acquired_at") / DAY))
         .order_by()
         .values("group", "d")
         .annotate(n=Count("pk"))
@@ -381,10 +420,12 @@ def _stays(leads: QuerySet[Lead]) -> tuple[dict[str, stats.Summary], dict[str, i
     its lead entered the status it left), to the hour; and the leads there now."""
     hours: dict[str, list[tuple[float, int]]] = {str(s): [] for s in WORKED_STAGES}
     for status, h, n in (
-        StageChange.objects.filter(
-            lead__in=leads, from_status__in=WORKED_STAGES, entered_at__isnull=False
+        of_leads(
+            StageChange.objects.filter(from_status__in=WORKED_STAGES, entered_at__isnull=False),
+            leads,
+            lead_span(leads),
         )
-        .annotate(h=Round(Seconds("at", "entered_at") / 3600.0))
+        .annotate(h=Nearest(Seconds("at", "entered_at") / 3600.0))
         .order_by()
         .values("from_status", "h")
         .annotate(n=Count("pk"))
@@ -444,9 +485,10 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
     """Per rep, over `leads` (R4.5): assigned, accepted, contacted, won, win rate, response
     time, grading accuracy from the weekly review, and conversion by grade. Most won first."""
     A = Assignment.State
+    span = lead_span(leads)
     placed = {
         r["rep"]: r
-        for r in Assignment.objects.filter(lead__in=leads)
+        for r in of_leads(Assignment.objects.all(), leads, span)
         .order_by()
         .values("rep")
         .annotate(
@@ -457,11 +499,11 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
         )
     }
     answers: dict[int, list[tuple[float, int]]] = defaultdict(list)  # minutes to answer
-    answered = Assignment.objects.filter(lead__in=leads, answered_at__isnull=False).exclude(
+    answered = of_leads(Assignment.objects.filter(answered_at__isnull=False), leads, span).exclude(
         kind=Assignment.Kind.CLAIM
     )
     for rep_id, minutes, n in (
-        answered.annotate(m=Round(Seconds("answered_at", "at") / 60.0))
+        answered.annotate(m=Nearest(Seconds("answered_at", "at") / 60.0))
         .order_by()
         .values("rep", "m")
         .annotate(n=Count("pk"))
@@ -469,7 +511,7 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
     ):
         answers[rep_id].append((minutes / 60, n))
     contacted = dict(
-        FollowUp.objects.filter(lead__in=leads, first=True)
+        of_leads(FollowUp.objects.filter(first=True), leads, span)
         .order_by()
         .values("by")
         .annotate(n=Count("lead", distinct=True))
@@ -538,7 +580,7 @@ def losses(leads: QuerySet[Lead], *, during: tuple[datetime, datetime] | None = 
     in follow-up records. `during`: the leads that turned 无效 in it, and the competitors
     named in the follow-ups made in it."""
     lost = leads.filter(status=S.INVALID).annotate(top=F("furthest"))
-    records = FollowUp.objects.filter(lead__in=leads)
+    records = of_leads(FollowUp.objects.all(), leads, lead_span(leads))
     if during:
         turned = StageChange.objects.filter(
             to_status=S.INVALID, at__gte=during[0], at__lt=during[1]
@@ -634,7 +676,8 @@ def discipline(
             rows[rep_id] = DisciplineRow(rep=None, team="")  # who: filled in at the end
         return rows[rep_id]
 
-    followups = FollowUp.objects.filter(lead__in=leads)
+    span = lead_span(leads)
+    followups = of_leads(FollowUp.objects.all(), leads, span)
     if during:
         followups = followups.filter(contact_at__gte=during[0], contact_at__lt=during[1])
     kept = Q(contact_at__lte=F("due"))
@@ -676,7 +719,7 @@ def discipline(
         row(r["owner"]).cadence.missed = r["cadence"]
         row(r["owner"]).overdue_now += r["overdue"]
     A = Assignment
-    offered = A.objects.filter(lead__in=leads).exclude(kind=A.Kind.CLAIM)
+    offered = of_leads(A.objects.exclude(kind=A.Kind.CLAIM), leads, span)
     if during:
         offered = offered.filter(at__gte=during[0], at__lt=during[1])
     answered = Q(state__in=(A.State.ACCEPTED, A.State.DECLINED), accept_due__isnull=False)
@@ -714,8 +757,10 @@ def sla_misses(
     start = datetime.combine(since, time(), zone)
     end = datetime.combine(until + timedelta(days=1), time(), zone)
     misses: dict[tuple[int, date], int] = defaultdict(int)
-    late = FollowUp.objects.filter(
-        lead__in=leads, due__gte=start, due__lt=min(end, now), contact_at__gt=F("due")
+    late = of_leads(
+        FollowUp.objects.filter(due__gte=start, due__lt=min(end, now), contact_at__gt=F("due")),
+        leads,
+        lead_span(leads),
     )
     for rep_id, day, n in (
         late.annotate(day=LocalDate("due"))

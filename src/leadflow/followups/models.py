@@ -107,7 +107,9 @@ class FollowUp(models.Model):
             # the few that name a competitor (R4.6), and those made after their deadline
             # (the SLA heat map, R4.4): small, and what their reports read
             models.Index(
-                fields=["lead"], condition=~Q(competitor=""), name="followup_competitor_idx"
+                fields=["lead", "competitor"],
+                condition=~Q(competitor=""),
+                name="followup_competitor_idx",
             ),
             # first contacts, one per lead: who made them (R4.5)
             models.Index(fields=["lead", "by"], condition=Q(first=True), name="followup_first_idx"),
