@@ -18,7 +18,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python \
 # The demo and the test suite run without a SECRET_KEY of their own; production never does.
 export LEADFLOW_INSECURE_DEV ?= 1
 
-.PHONY: help run test lint install assets clean lock messages bench bench-import bench-assign bench-sweep
+.PHONY: help run test lint install assets clean lock messages bench bench-import bench-assign bench-sweep bench-analytics
 help:
 	@echo "make run   — set up and serve LeadFlow with demo data at http://127.0.0.1:8000"
 	@echo "make test  — ruff, then the whole suite on SQLite (and PostgreSQL when LEADFLOW_TEST_POSTGRES_URL is set)"
@@ -74,6 +74,9 @@ bench-assign: install
 
 bench-sweep: install
 	$(BIN)/python bench/sweep.py
+
+bench-analytics: install
+	$(BIN)/python bench/analytics.py
 
 # Regenerate the pinned, hashed requirements from pyproject.toml.
 lock: install
