@@ -89,6 +89,8 @@ def test_r4_1_bad_filters_are_a_400_with_the_reason_and_the_page_still_shows(cli
     assert "开始日期不能晚于结束日期" in response.content.decode()
     response = client.get("/dashboard/?since=yesterday")
     assert response.status_code == 400 and "获取自" in response.content.decode()
+    response = client.get("/dashboard/?until=9999-12-31")  # a typo, not a 500
+    assert response.status_code == 400 and "2000 年至 2100 年" in response.content.decode()
 
 
 def test_r4_4_the_heat_map_counts_missed_deadlines_per_rep_and_day(client, five, desk):

@@ -74,6 +74,7 @@ def test_r4_7_the_page_and_the_download_for_the_teams_manager_only(client, five,
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert "attachment" in xlsx["Content-Disposition"]
     assert client.get(f"/weekly/{desk.east.pk}/not-a-day/").status_code == 404
+    assert client.get(f"/weekly/{desk.east.pk}/9999-12-31/").status_code == 404  # not a 500
     assert client.get(f"/weekly/{desk.north.pk}/{WEEK.isoformat()}/").status_code == 403
     client.force_login(five["a"].owner)
     assert client.get(f"/weekly/{desk.east.pk}/{WEEK.isoformat()}/").status_code == 403

@@ -119,6 +119,8 @@ def test_lead_list_filters_and_search(client, support):
     assert numbers("channel=K") == set()
     assert numbers("since=2999-01-01") == set()
     assert client.get("/leads/?since=garbage&owner=x&status=bogus").status_code == 200
+    for ends in ("until=9999-12-31", "since=0001-01-01", "missed=9999-12-31"):  # ignored
+        assert numbers(ends) == {a.number, b.number}, ends
     partial = client.get("/leads/?q=蓝海", headers={"HX-Request": "true"}).content.decode()
     assert a.number in partial and '<nav class="navbar' not in partial
 

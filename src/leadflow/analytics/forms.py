@@ -1,6 +1,8 @@
 """The dashboards' filter bar: the filters of every report (R4.1), limited to what the
 user's role may choose."""
 
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +11,8 @@ from leadflow.leads.models import Channel, Grade, Industry
 
 from .dashboards import managed_teams, role_of
 from .queries import Filters
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)  # beyond: a typo, not a period
 
 
 class DashboardFilter(forms.Form):
@@ -60,6 +64,11 @@ class DashboardFilter(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("since", "until"):
+            day = data.get(name)
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, _("日期须在 2000 年至 2100 年之间"))
+                data.pop(name, None)
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             raise forms.ValidationError(_("开始日期不能晚于结束日期"), code="period")

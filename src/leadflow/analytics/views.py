@@ -14,7 +14,7 @@ from leadflow.accounts.models import Team
 from leadflow.followups import review
 
 from . import dashboards, weekly
-from .forms import DashboardFilter
+from .forms import FIRST_DAY, LAST_DAY, DashboardFilter
 from .queries import Filters
 from .workbook import workbook
 
@@ -87,6 +87,8 @@ def _weekly(request: HttpRequest, team_id: int, week: str) -> weekly.WeeklyRepor
         day = date.fromisoformat(week)
     except ValueError:
         raise Http404(_("日期格式应为 YYYY-MM-DD")) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Http404(_("日期须在 2000 年至 2100 年之间"))
     return weekly.report(request.user, team, day, now=timezone.now())
 
 

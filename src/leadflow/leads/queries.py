@@ -116,10 +116,13 @@ def _rank(value: str) -> int | None:
 
 
 def _parse_day(value: str) -> date | None:
+    """A date, or None for anything else — including years at the calendar's ends, where
+    the day after (or the zone's offset) would overflow."""
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is None or 1900 <= day.year <= 9998 else None
 
 
 def filter_leads(leads: QuerySet[Lead], f: LeadFilter) -> QuerySet[Lead]:
