@@ -24,7 +24,7 @@ import time
 from datetime import datetime, timedelta
 from datetime import time as dtime
 
-from harness import fresh_database, run, settle  # bench/harness.py
+from harness import database_env, fresh_database, run, settle  # bench/harness.py
 
 REGIONS = ["华北", "华东", "华南", "华中", "西南", "西北", "东北"]
 COMPETITORS = ["汇川", "西门子", "某某科技", "本地代理商", "施耐德"]
@@ -413,7 +413,7 @@ def main() -> None:
     for engine in args.engines.split(","):
         sizes = ["--leads", str(args.leads), "--followups", str(args.followups)]
         if args.reuse:
-            env = reuse_database(engine)
+            env = database_env(engine, "analytics")
         else:
             env = fresh_database(engine, "analytics")
             seeded = run(__file__, env, "--phase", "seed", *sizes)
@@ -433,22 +433,6 @@ def main() -> None:
                 f"{engine:9} {key:14} dashboard {t['orm'] * 1000:7.0f} ms · hand-written SQL "
                 f"{t['sql'] * 1000:7.0f} ms · ×{ratio:4.2f}  (≤ {limit:.0f} s, ≤ ×1.5: {verdict})"
             )
-
-
-def reuse_database(engine: str) -> dict:
-    """The environment of the database a previous run seeded."""
-    import os
-
-    from harness import PG_ADMIN_URL, ROOT, VAR
-
-    env = dict(os.environ, LEADFLOW_INSECURE_DEV="1", LEADFLOW_VAR_DIR=str(VAR))
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")])
-    env["DJANGO_SETTINGS_MODULE"] = "leadflow.settings"
-    if engine == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{VAR / 'analytics.sqlite3'}"
-    else:
-        env["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/leadflow_bench_analytics"
-    return env
 
 
 if __name__ == "__main__":

@@ -14,18 +14,27 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def fresh_database(engine: str, name: str) -> dict:
-    """The environment of a child process on a new, empty database: PostgreSQL database
-    `leadflow_bench_<name>` (dropped and made again) or `bench/var/<name>.sqlite3`."""
+def database_env(engine: str, name: str) -> dict:
+    """The environment of a child process on the benchmark database `name` as it is:
+    PostgreSQL database `leadflow_bench_<name>` or `bench/var/<name>.sqlite3`."""
     VAR.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, LEADFLOW_INSECURE_DEV="1", LEADFLOW_VAR_DIR=str(VAR))
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")])
     env["DJANGO_SETTINGS_MODULE"] = "leadflow.settings"
     if engine == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{VAR / f'{name}.sqlite3'}"
+    else:
+        env["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/leadflow_bench_{name}"
+    return env
+
+
+def fresh_database(engine: str, name: str) -> dict:
+    """`database_env` on a new, empty database (the old one dropped)."""
+    env = database_env(engine, name)
+    if engine == "sqlite":
         path = VAR / f"{name}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        env["DATABASE_URL"] = f"sqlite:///{path}"
         return env
     import psycopg
 
@@ -33,7 +42,6 @@ def fresh_database(engine: str, name: str) -> dict:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
         conn.execute(f'CREATE DATABASE "{database}"')
-    env["DATABASE_URL"] = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
     return env
 
 

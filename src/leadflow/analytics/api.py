@@ -66,6 +66,12 @@ def _bad(field: str, message):
     return api_error(400, "invalid", message, field)
 
 
+def _top_level(level: str) -> bool:
+    if level not in ("top", "channel"):
+        raise _bad("level", _("层级只能为 top（一级渠道）或 channel（每个渠道）"))
+    return level == "top"
+
+
 def _filters(f: FilterIn) -> queries.Filters:
     """Names as people use them (team, username, industry) to ids; unknown ones are a 400."""
     if f.since and f.until and f.since > f.until:
@@ -127,11 +133,10 @@ def funnel(request: HttpRequest, f: Query[FilterIn], by: str = ""):
     summary="Channel quality: leads, valid rate, conversion, won amount, cost, ROI (R4.2)",
 )
 def channels(request: HttpRequest, f: Query[FilterIn], level: str = "top"):
-    if level not in ("top", "channel"):
-        raise _bad("level", _("层级只能为 top（一级渠道）或 channel（每个渠道）"))
+    top_level = _top_level(level)
     filters = _filters(f)
     leads = filters.apply(visible_leads(request.user))
-    rows = queries.channels(leads, filters=filters, top_level=level == "top")
+    rows = queries.channels(leads, filters=filters, top_level=top_level)
     return [
         {
             "code": r.code,
@@ -181,11 +186,10 @@ class CycleOut(Schema):
     summary="Sales cycle: median, quartiles, p90; won-by-day curves counting open leads (R4.3)",
 )
 def cycle(request: HttpRequest, f: Query[FilterIn], level: str = "top"):
-    if level not in ("top", "channel"):
-        raise _bad("level", _("层级只能为 top（一级渠道）或 channel（每个渠道）"))
+    top_level = _top_level(level)
     filters = _filters(f)
     leads = filters.apply(visible_leads(request.user))
-    c = queries.cycle(leads, now=timezone.now(), top_level=level == "top")
+    c = queries.cycle(leads, now=timezone.now(), top_level=top_level)
     return {
         "to_first_contact_hours": vars(c.to_first_contact),
         "to_won_days": vars(c.to_won),

@@ -7,7 +7,7 @@ the lead list it counts, built by `drill` from the same filters — so the list 
 funnel stage holds exactly the leads the stage counted.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlencode
@@ -62,29 +62,20 @@ def scoped(user: User, filters: Filters) -> tuple[QuerySet[Lead], Filters]:
     role = role_of(user)
     leads = visible_leads(user)
     if role == "rep":
-        filters = _with(filters, rep=user.pk, team=None)
+        filters = replace(filters, rep=user.pk, team=None)
     elif role == "manager":  # one of their teams at a time, so the lead list matches
         teams = list(managed_teams(user).values_list("pk", flat=True))
         if not teams:
-            filters = _with(filters, rep=user.pk, team=None)
+            filters = replace(filters, rep=user.pk, team=None)
         elif filters.team not in teams:
-            filters = _with(filters, team=teams[0])
+            filters = replace(filters, team=teams[0])
     return filters.apply(leads), filters
 
 
 def drill(filters: Filters, **extra) -> str:
-    """The lead list behind a number: the dashboard's filters and what the number adds."""
-    params = {
-        "since": filters.since.isoformat() if filters.since else "",
-        "until": filters.until.isoformat() if filters.until else "",
-        "channel": filters.channel,
-        "team": filters.team or "",
-        "owner": filters.rep or "",
-        "industry": filters.industry or "",
-        "region": filters.region,
-        "grade": filters.grade,
-        **extra,
-    }
+    """The lead list behind a number: the dashboard's filters (as the list reads them) and
+    what the number adds."""
+    params = {**filters.as_lead_filter().as_dict(), **{k: str(v) for k, v in extra.items()}}
     query = urlencode({k: v for k, v in params.items() if v != ""})
     return _lead_list(get_script_prefix()) + "?" + query
 
@@ -237,7 +228,7 @@ def cohorts_chart(funnels: list[queries.Funnel], filters: Filters) -> dict:
     for f in funnels:
         start = f.cohort
         end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        month = _with(  # the month, within the period chosen
+        month = replace(  # the month, within the period chosen
             filters,
             since=max(start, filters.since or start),
             until=min(end, filters.until or end),
@@ -263,8 +254,8 @@ def channels_chart(rows: list[queries.ChannelRow], filters: Filters) -> list[dic
             "name": r.name,
             "leads": r.leads,
             "won": r.won,
-            "url": drill(_with(filters, channel=r.code)),
-            "won_url": drill(_with(filters, channel=r.code), reached=7),
+            "url": drill(replace(filters, channel=r.code)),
+            "won_url": drill(replace(filters, channel=r.code), reached=7),
         }
         for r in rows
     ]
@@ -276,8 +267,8 @@ def reps_chart(rows: list[queries.RepRow], filters: Filters) -> list[dict]:
             "name": str(r.rep),
             "owned": r.owned,
             "won": r.won,
-            "url": drill(_with(filters, rep=r.rep.pk)),
-            "won_url": drill(_with(filters, rep=r.rep.pk), reached=7),
+            "url": drill(replace(filters, rep=r.rep.pk)),
+            "won_url": drill(replace(filters, rep=r.rep.pk), reached=7),
         }
         for r in rows
     ]
@@ -293,7 +284,7 @@ def heat_chart(misses: dict, since: date, until: date, filters: Filters) -> dict
     cells = [
         {
             "value": [col[day], row[rep], n],
-            "url": drill(_with(filters, rep=rep), missed=day.isoformat()),
+            "url": drill(replace(filters, rep=rep), missed=day.isoformat()),
         }
         for (rep, day), n in sorted(misses.items())
         if day in col and rep in row
@@ -311,7 +302,3 @@ def losses_chart(losses: queries.Losses, filters: Filters) -> dict:
         "reasons": [{"name": name, "value": n} for name, n in losses.reasons[:12]],
         "url": drill(filters, outcome="invalid"),
     }
-
-
-def _with(filters: Filters, **changes) -> Filters:
-    return Filters(**{**vars(filters), **changes})

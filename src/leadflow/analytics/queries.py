@@ -50,6 +50,7 @@ from leadflow.assignment.models import Assignment
 from leadflow.followups.models import FollowUp, ReviewItem, Task
 from leadflow.leads.models import FUNNEL_STEPS, Channel, Lead, StageChange, Status, outcome
 from leadflow.leads.models import WORKING_STATUSES as WORKING
+from leadflow.leads.queries import LeadFilter, filter_leads
 
 from . import stats
 from .models import ChannelCost
@@ -72,27 +73,21 @@ class Filters:
     grade: str = ""
 
     def apply(self, leads: QuerySet[Lead]) -> QuerySet[Lead]:
-        zone = timezone.get_default_timezone()
-        if self.since:
-            leads = leads.filter(acquired_at__gte=datetime.combine(self.since, time(), zone))
-        if self.until:
-            end = datetime.combine(self.until + timedelta(days=1), time(), zone)
-            leads = leads.filter(acquired_at__lt=end)
-        if self.channel:
-            leads = leads.filter(
-                Q(channel__code=self.channel) | Q(channel__parent__code=self.channel)
-            )
-        if self.team:
-            leads = leads.filter(team_id=self.team)
-        if self.rep:
-            leads = leads.filter(owner_id=self.rep)
-        if self.industry:
-            leads = leads.filter(industry_id=self.industry)
-        if self.region:
-            leads = leads.filter(region=self.region)
-        if self.grade:
-            leads = leads.filter(grade=self.grade)
-        return leads
+        """The lead list's own filter (`leads.queries.filter_leads`): a number and the list
+        it drills down to count the same leads by construction."""
+        return filter_leads(leads, self.as_lead_filter())
+
+    def as_lead_filter(self) -> LeadFilter:
+        return LeadFilter(
+            since=self.since,
+            until=self.until,
+            channel=self.channel,
+            team=self.team,
+            owner=self.rep,
+            industry=self.industry,
+            region=self.region,
+            grade=self.grade,
+        )
 
 
 @dataclass

@@ -29,11 +29,6 @@ TREND_WEEKS = 8
 SEND_AT = time(9)  # Monday morning, Shanghai
 
 
-def bounds(week: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(week, time(), SHANGHAI)
-    return start, start + timedelta(days=7)
-
-
 @dataclass
 class WeeklyReport:
     team: Team
@@ -74,7 +69,7 @@ class WeeklyReport:
 def report(user: User, team: Team, week: date, *, now: datetime) -> WeeklyReport:
     """The week's report over the team's leads that `user` may see."""
     week = review.week_of(week)
-    start, end = bounds(week)
+    start, end = review.week_bounds(week)
     team_leads = visible_leads(user).filter(team=team)
     filters = Filters(since=week, until=week + timedelta(days=6), team=team.pk)
     acquired = filters.apply(visible_leads(user))

@@ -1,5 +1,7 @@
 """Small helpers for the dashboards' and the weekly review's tables."""
 
+from dataclasses import replace
+
 from django import template
 
 from leadflow.leads.models import Status
@@ -15,7 +17,7 @@ def drill(filters: Filters, **extra) -> str:
     """The lead list behind a number (`dashboards.drill`); `channel` and `rep` narrow the
     filters, anything else (reached, stop, outcome, missed) is added to them."""
     changes = {k: extra.pop(k) for k in ("channel", "rep", "grade") if k in extra}
-    return drill_url(Filters(**{**vars(filters), **changes}), **extra)
+    return drill_url(replace(filters, **changes), **extra)
 
 
 @register.filter
