@@ -256,6 +256,20 @@ def test_r2_2_batch_assignment_places_every_lead_like_one_by_one(org):
     assert StageChange.objects.filter(to_status=Status.ASSIGNED).count() == 7
 
 
+def test_r4_1_batch_assignment_raises_furthest_and_never_lowers_it(org):
+    """The batch writes the funnel stage reached with the owner (one UPDATE): a fresh lead
+    has now reached 已分配; one reopened to 待分配 after 洽谈中 keeps its furthest stage."""
+    from leadflow.leads.models import FUNNEL_RANK
+
+    fresh, reopened = org.unverified(T0), org.unverified(T0)
+    Lead.objects.filter(pk__in=[fresh.pk, reopened.pk]).update(status=Status.UNASSIGNED)
+    Lead.objects.filter(pk=reopened.pk).update(furthest=FUNNEL_RANK[Status.NEGOTIATING])
+    assert services.assign_batch(Lead.objects.all(), now=T0).assigned == 2
+    furthest = dict(Lead.objects.values_list("pk", "furthest"))
+    assert furthest[fresh.pk] == FUNNEL_RANK[Status.ASSIGNED]
+    assert furthest[reopened.pk] == FUNNEL_RANK[Status.NEGOTIATING]
+
+
 def test_r2_2_batch_respects_capacity(org):
     RepProfile.objects.update(capacity=1)
     leads = [org.unverified(T0) for _ in range(4)]
@@ -326,3 +340,17 @@ def test_r2_5_a_lapsed_confirmation_of_a_lead_closed_meanwhile_is_only_closed(or
     lead.refresh_from_db()
     assert (lead.status, lead.owner) == (Status.INVALID, first)
     assert lead.assignments.get().state == A.State.REPLACED
+
+
+def test_r2_2_the_batch_reads_its_chunks_by_key_lists_whole(org):
+    """`__among` (core/lookups.py), which the batch uses for its thousands of ids, finds
+    exactly what `__in` finds, on keys and on foreign keys, and takes any number of them
+    (one parameter: SQLite refuses more than 32,766 placeholders)."""
+    leads = [org.unverified(T0) for _ in range(3)]
+    ids = [x.pk for x in leads]
+    for wanted in ([], ids[:1], ids[1:], [*ids, 10**9]):
+        assert set(Lead.objects.filter(pk__among=wanted)) == set(Lead.objects.filter(pk__in=wanted))
+        changes = StageChange.objects.filter(lead_id__among=wanted)
+        assert set(changes) == set(StageChange.objects.filter(lead__in=wanted))
+    many = [*range(10**9, 10**9 + 40_000), ids[0]]
+    assert list(Lead.objects.filter(pk__among=many)) == [leads[0]]

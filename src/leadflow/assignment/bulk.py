@@ -60,13 +60,13 @@ class BatchLead:
 def lock_unassigned(ids: list[int]) -> set[int]:
     """Of `ids`, the leads still 待分配, locked for this transaction (rows another process
     holds are skipped: it is placing them)."""
-    rows = Lead.objects.filter(pk__in=ids, status=Status.UNASSIGNED)
+    rows = Lead.objects.filter(pk__among=ids, status=Status.UNASSIGNED)
     return set(skip_locked(rows).values_list("pk", flat=True))
 
 
 def load_chunk(ids: list[int]) -> list[BatchLead]:
     """The chunk's leads still 待分配, as matching and the notice need them."""
-    rows = Lead.objects.filter(pk__in=ids, status=Status.UNASSIGNED).order_by("pk")
+    rows = Lead.objects.filter(pk__among=ids, status=Status.UNASSIGNED).order_by("pk")
     parents = dict(Channel.objects.values_list("pk", "parent_id"))
     found = []
     for values in rows.values_list(*FIELDS):
@@ -136,7 +136,9 @@ def write_assignments(
         per_rep[rep_id] += 1
         explained = explanation(routing, s.router.weights)
         rule = explained["rule"]
-        leads.append((Status.ASSIGNED, rep_id, rep.team_id, accept_due, now, lead.pk))
+        leads.append(
+            (Status.ASSIGNED, rep_id, rep.team_id, accept_due, now, ASSIGNED_RANK, lead.pk)
+        )
         assignments.append(
             (lead.pk, rep_id, rep.team_id, A.Kind.AUTO, A.State.PENDING, by_id,
              rule["id"] if rule else None, "", explained, now, accept_due, decline_due,
@@ -161,18 +163,8 @@ def write_assignments(
             notices[rep_id] = [assigned_message(lead, placed_now, texts)]
         else:
             notices[rep_id].append(None)  # several: a digest, built below
-    bulk.update(Lead, "id", LEAD_COLUMNS, leads)
-    # 已分配 is now reached; a lead reopened to 核对通过 may have been further already
-    Lead.objects.filter(
-        pk__in=[x.pk for x, _r, _w in placed], furthest__lt=FUNNEL_RANK[Status.ASSIGNED]
-    ).update(furthest=FUNNEL_RANK[Status.ASSIGNED])
-    with connection.cursor() as cursor:  # in rep order: one lock order for every writer
-        table = connection.ops.quote_name(RepProfile._meta.db_table)
-        cursor.executemany(
-            f"UPDATE {table} SET open_leads = open_leads + %s, last_assigned_at = %s "
-            "WHERE user_id = %s",
-            [(n, bulk.db_datetime(now), rep_id) for rep_id, n in sorted(per_rep.items())],
-        )
+    # 已分配 is now reached (a lead reopened to 核对通过 may have been further already)
+    bulk.update(Lead, "id", LEAD_COLUMNS, leads, rising=["furthest"])
     bulk.insert(Assignment, ASSIGNMENT_COLUMNS, assignments)
     bulk.insert(StageChange, CHANGE_COLUMNS, changes)
     bulk.insert(AuditEntry, AUDIT_COLUMNS, audits)
@@ -193,6 +185,14 @@ def write_assignments(
             "channel", "owner"
         ):
             lead_event(lead, "lead.assigned", at=now, extra={"rep": lead.owner.username})
+    # last, and in rep order (one lock order): concurrent batch writers share these rows
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(RepProfile._meta.db_table)
+        cursor.executemany(
+            f"UPDATE {table} SET open_leads = open_leads + %s, last_assigned_at = %s "
+            "WHERE user_id = %s",
+            [(n, bulk.db_datetime(now), rep_id) for rep_id, n in sorted(per_rep.items())],
+        )
 
 
 DIGEST_LINES = 30
@@ -220,7 +220,8 @@ def _digest(rep, leads: list[BatchLead], now: datetime, texts: dict) -> Message:
 
 
 # the column order of the tuples above
-LEAD_COLUMNS = ["status", "owner_id", "team_id", "accept_due", "updated_at"]
+LEAD_COLUMNS = ["status", "owner_id", "team_id", "accept_due", "updated_at", "furthest"]
+ASSIGNED_RANK = FUNNEL_RANK[Status.ASSIGNED]
 ASSIGNMENT_COLUMNS = [
     "lead_id", "rep_id", "team_id", "kind", "state", "by_id", "rule_id", "reason",
     "explanation", "at", "accept_due", "decline_due", "reminded_at", "answered_at",

@@ -172,7 +172,9 @@ class Assignment(models.Model):
         EXPIRED = "expired", _("超时未确认")
         REPLACED = "replaced", _("已改派")
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="assignments")
+    lead = models.ForeignKey(  # assignment_lead_idx (lead, at) serves it
+        "leads.Lead", on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     rep = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("销售代表"),

@@ -731,17 +731,28 @@ def assign_batch(leads, *, now: datetime, by=None) -> BatchResult:
     return result
 
 
+WRITERS = 3  # on PostgreSQL; SQLite takes one writer at a time, so it gets one
+
+
 def _pipelined(chunks: list[list[int]], s: Setup, now: datetime, by, result) -> None:
-    """Plan in this thread, write in another: a queue of one planned chunk between them."""
-    planned: queue.Queue = queue.Queue(maxsize=1)
+    """Plan in this thread, write in others, each on its own connection: while one writer
+    waits for the database, another encodes its rows (SQLite: one writer). Their transactions touch
+    different leads; the reps' counters, which they share, are written last (in rep order)
+    so that one writer waits for another only for the moment of its commit."""
+    writers = WRITERS if connection.vendor == "postgresql" else 1
+    planned: queue.Queue = queue.Queue(maxsize=writers)
     failed: list[BaseException] = []
+    counting = threading.Lock()
 
     def writer() -> None:
         try:
             while (item := planned.get()) is not None:
                 if not failed:
+                    done = BatchResult()
                     with transaction.atomic():
-                        _write_chunk(item, s, now, by, result)
+                        _write_chunk(item, s, now, by, done)
+                    with counting:
+                        result.assigned += done.assigned
         except BaseException as exc:  # reported by the planning thread
             failed.append(exc)
             while planned.get() is not None:  # keep the planner from blocking
@@ -749,16 +760,21 @@ def _pipelined(chunks: list[list[int]], s: Setup, now: datetime, by, result) -> 
         finally:
             connection.close()
 
-    thread = threading.Thread(target=writer, name="assign-batch-writer")
-    thread.start()
+    threads = [
+        threading.Thread(target=writer, name=f"assign-batch-writer-{n}") for n in range(writers)
+    ]
+    for thread in threads:
+        thread.start()
     try:
         for chunk in chunks:
             if failed:
                 break
             planned.put(_plan_chunk(chunk, s, now, result))
     finally:
-        planned.put(None)
-        thread.join()
+        for _thread in threads:
+            planned.put(None)
+        for thread in threads:
+            thread.join()
     if failed:
         raise failed[0]
 
@@ -821,7 +837,7 @@ def _declined(lead: Lead) -> frozenset[int]:
 def _declined_many(ids: Iterable[int]) -> dict[int, frozenset[int]]:
     found: dict[int, set[int]] = defaultdict(set)
     for lead_id, rep_id in Assignment.objects.filter(
-        lead_id__in=list(ids), state__in=[A.State.DECLINED, A.State.EXPIRED]
+        lead_id__among=list(ids), state__in=[A.State.DECLINED, A.State.EXPIRED]
     ).values_list("lead_id", "rep_id"):
         found[lead_id].add(rep_id)
     return {k: frozenset(v) for k, v in found.items()}

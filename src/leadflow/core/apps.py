@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "leadflow.core"
     label = "core"
     verbose_name = _("基础")
+
+    def ready(self) -> None:
+        from . import lookups
+
+        lookups.register()

@@ -76,18 +76,27 @@ def insert(
 
 
 def update(
-    model: type[models.Model], key: str, columns: Sequence[str], rows: Sequence[tuple]
+    model: type[models.Model],
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    *,
+    rising: Sequence[str] = (),
 ) -> None:
     """`UPDATE … SET columns WHERE key = …` for each row (values of `columns`, then the
     key): on PostgreSQL one statement joining the rows COPYed into a temporary table, on
-    SQLite one executemany (in-process, no round trips)."""
+    SQLite one executemany (in-process, no round trips). A column named in `rising` only
+    ever goes up: it takes the greater of its value and the row's."""
     if not rows:
         return
     plan = _Plan(model, [*columns, key])
     *sets, k = plan.quoted
+    up = {plan.quoted[columns.index(c)] for c in rising}
     if connection.vendor == "postgresql":
         staging = _staging(model, plan, [*columns, key], rows)
-        assignments = ", ".join(f"{n} = s.{n}" for n in sets)
+        assignments = ", ".join(
+            f"{n} = GREATEST(t.{n}, s.{n})" if n in up else f"{n} = s.{n}" for n in sets
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {plan.table} AS t SET {assignments} FROM {staging} AS s "
@@ -95,7 +104,7 @@ def update(
             )
             cursor.execute(f"DELETE FROM {staging}")
         return
-    assignments = ", ".join(f"{n} = %s" for n in sets)
+    assignments = ", ".join(f"{n} = MAX({n}, %s)" if n in up else f"{n} = %s" for n in sets)
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {plan.table} SET {assignments} WHERE {k} = %s", plan.rows(rows))
 

@@ -141,7 +141,11 @@ class Status(models.TextChoices):
 class Lead(models.Model):
     number = models.CharField(_("线索编号"), max_length=24)
     channel = models.ForeignKey(
-        Channel, verbose_name=_("来源渠道"), on_delete=models.PROTECT, related_name="leads"
+        Channel,
+        verbose_name=_("来源渠道"),
+        on_delete=models.PROTECT,
+        related_name="leads",
+        db_index=False,  # (channel, acquired_at) below serves it
     )
     status = models.CharField(
         _("状态"), max_length=20, choices=Status, default=Status.PENDING_REVIEW
@@ -161,8 +165,13 @@ class Lead(models.Model):
 
     # Optional (补充)
     wechat = models.CharField(_("微信"), max_length=60, blank=True)
-    province = models.ForeignKey(
-        Province, verbose_name=_("省份"), on_delete=models.PROTECT, null=True, blank=True
+    province = models.ForeignKey(  # nothing looks leads up by province alone
+        Province,
+        verbose_name=_("省份"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
     )
     city = models.CharField(_("城市"), max_length=40, blank=True)
     region = models.CharField(_("大区"), max_length=4, choices=Region, blank=True)
@@ -213,9 +222,15 @@ class Lead(models.Model):
         null=True,
         blank=True,
         related_name="owned_leads",
+        db_index=False,  # (owner, status) below serves it
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("团队"), on_delete=models.PROTECT, null=True, blank=True
+        Team,
+        verbose_name=_("团队"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,  # (team, status) below serves it
     )
     accept_due = models.DateTimeField(_("确认截止"), null=True, blank=True)
     first_contact_due = models.DateTimeField(_("首次联系截止"), null=True, blank=True)
@@ -275,7 +290,8 @@ class Lead(models.Model):
         permissions = [("verify_lead", _("核对线索")), ("export_lead", _("导出线索"))]
         # Declared here rather than with db_index/unique on the fields: on PostgreSQL those
         # add a second, LIKE-pattern index per column that nothing here queries, and every
-        # intake pays for it.
+        # intake pays for it. A foreign key that leads a composite index below has no index
+        # of its own: every index takes an entry at each insert and each change of status.
         constraints = [
             models.UniqueConstraint(fields=["number"], name="lead_number_unique"),
             models.UniqueConstraint(
@@ -385,7 +401,9 @@ OPEN_STATUSES = frozenset(
 class StageChange(models.Model):
     """Append-only history of every status change; analytics reads this, not `Lead.status`."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    lead = models.ForeignKey(  # (lead, at) below serves it
+        Lead, on_delete=models.CASCADE, related_name="stage_changes", db_index=False
+    )
     from_status = models.CharField(_("原状态"), max_length=20, choices=Status, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20, choices=Status)
     at = models.DateTimeField(_("时间"))

@@ -13,7 +13,6 @@ from .models import OPEN_STATUSES, Lead, StageChange, reached
 from .pipeline import Evidence, check_transition
 
 
-@transaction.atomic
 def move_lead(
     *,
     lead: Lead,
@@ -29,6 +28,13 @@ def move_lead(
     evidence = evidence or Evidence()
     fields = fields or {}
     check_transition(current=lead.status, to=to, evidence=evidence)
+    # the refusal above leaves the caller's transaction as it was; past this point a failure
+    # fails the caller's transaction too, so no savepoint is needed (two round trips fewer)
+    with transaction.atomic(savepoint=False):
+        return _move(lead, to, by, at, evidence, fields)
+
+
+def _move(lead: Lead, to: str, by, at: datetime, evidence: Evidence, fields: dict) -> StageChange:
     before = snapshot(lead, ["status", *fields])
     owner = lead.owner_id
     change = StageChange.objects.create(
@@ -74,7 +80,7 @@ def last_change_at(lead_id: int) -> datetime | None:
 def last_changes_at(lead_ids) -> dict[int, datetime]:
     """`last_change_at` for many leads in one query."""
     return dict(
-        StageChange.objects.filter(lead_id__in=lead_ids)
+        StageChange.objects.filter(lead_id__among=list(lead_ids))
         .order_by()
         .values("lead_id")
         .annotate(last=Max("at"))
