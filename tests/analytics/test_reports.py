@@ -52,6 +52,20 @@ def test_r4_1_the_funnel_by_acquisition_month_and_filtered(five, desk):
     assert f.leads == 3
 
 
+def test_r4_1_a_team_keeps_the_leads_it_let_slip_into_the_pool(five, desk):
+    """A lead back in the pool has no owner but stays with the team that held it, so the
+    team's funnel (a manager's dashboard) shows it dropping out, until someone claims it."""
+    from leadflow.assignment import pool
+
+    e = Lead.objects.get(pk=five["e"].pk)
+    assert e.status == Status.POOL and e.owner is None and e.team == desk.east
+    [f] = queries.funnel(queries.Filters(team=desk.east.pk).apply(Lead.objects.all()))
+    contacted = f.steps[3]
+    assert (contacted.label, contacted.reached, contacted.stalled) == ("初步接触", 3, 1)
+    pool.claim(lead=e, rep=desk.north1, now=T0 + timedelta(days=1))
+    assert Lead.objects.get(pk=e.pk).team == desk.north1.team != desk.east
+
+
 def test_r4_2_channel_quality_with_costs(five):
     g = Channel.objects.get(code="G")
     ChannelCost.objects.create(channel=g, month=date(2026, 11, 1), amount=Decimal("3000"))

@@ -43,8 +43,10 @@ def test_r4_7_the_week_of_a_team_hand_computed(five, desk):
         ("2026-11-02", 2, 1),
     ]
     october = weekly.report(desk.m_east, desk.east, date(2026, 10, 12), now=NOW)
-    # C; E went back to the pool, where no team holds it
-    assert october.funnel.leads == 1 and dict(october.summary)["本周成交"] == 0
+    # C, and E: back in the pool, but the team that let it slip keeps it (R4.1)
+    assert october.funnel.leads == 2 and dict(october.summary)["本周成交"] == 0
+    slipped = weekly.report(desk.m_east, desk.east, date(2026, 10, 23), now=NOW)
+    assert dict(slipped.moved)["公海"] == 1
 
 
 def test_r4_7_the_workbook_has_every_part_and_native_charts(five, desk):

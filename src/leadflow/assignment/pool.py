@@ -105,8 +105,10 @@ def return_to_pool(lead: Lead, *, now: datetime, by, reason: str) -> Lead:
         at=now,
         evidence=Evidence(reason=reason),
         # the first-contact deadline stays: it is history the discipline report reads, and
-        # whoever claims the lead gets a new one if the first contact is still to be made
-        fields=dict.fromkeys(("owner", "team", "pool_due", "pool_warned_at")),
+        # whoever claims the lead gets a new one if the first contact is still to be made;
+        # the team stays too: the team's reports count the lead it let slip (R4.1), until a
+        # claim makes it the claimer's team's
+        fields=dict.fromkeys(("owner", "pool_due", "pool_warned_at")),
     )
     from leadflow.followups.services import replan  # follow-ups build on the pool
 
