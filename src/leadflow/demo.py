@@ -5,11 +5,13 @@ every status, entered through the real intake door and moved through the real pi
 Deterministic (seeded): the same command gives the same data relative to `now`.
 """
 
+import functools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -246,12 +248,17 @@ def logins() -> list[tuple[str, str, str]]:
     return rows
 
 
+@functools.cache
+def _demo_password() -> str:
+    return make_password(PASSWORD)
+
+
 def _user(username: str, name: str, role: str, team: Team | None = None) -> User:
     user, created = User.objects.get_or_create(
         username=username, defaults={"display_name": name, "email": f"{username}@demo.leadflow"}
     )
-    if created:
-        user.set_password(PASSWORD)
+    if created:  # one hash for every demo login: each costs ~0.5 s of PBKDF2 on purpose
+        user.password = _demo_password()
     user.team = team or user.team
     if role == Role.ADMIN:
         user.is_staff = user.is_superuser = True

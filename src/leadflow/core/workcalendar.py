@@ -19,6 +19,7 @@ year's arrangement, usually in November) fall back to Monday–Friday; an admini
 enter that year's days as overrides until the package catches up.
 """
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -52,18 +53,12 @@ class WorkCalendar:
         for years the calendar does not know yet."""
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return day.weekday() < 5
+        statutory = _statutory_workday(day)
+        return day.weekday() < 5 if statutory is None else statutory
 
     def knows(self, day: date) -> bool:
         """Whether the statutory calendar covers `day`'s year (else Mon–Fri is assumed)."""
-        try:
-            chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return False
-        return True
+        return _statutory_workday(day) is not None
 
     def spans(self, day: date) -> list[tuple[datetime, datetime]]:
         """The working spans of `day` as aware local datetimes (empty on a day off)."""
@@ -154,3 +149,13 @@ def due(start: datetime, amount: timedelta, calendar: WorkCalendar | None) -> da
     if calendar is None:
         return start + amount
     return calendar.add(start, amount)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _statutory_workday(day: date) -> bool | None:
+    """The statutory calendar's answer for `day` (None for a year it does not know yet),
+    kept: deadlines ask about the same few hundred days again and again."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return None
