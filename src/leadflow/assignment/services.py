@@ -718,6 +718,7 @@ def assign_batch(leads, *, now: datetime, by=None) -> BatchResult:
     result = BatchResult()
     s = setup(now)
     s.live.ensure(s.router.reps)  # every rep's state in one read
+    s.live.loader = None  # so every rep is known: nothing more to check per lead
     ids = list(leads.filter(status=Status.UNASSIGNED).order_by("pk").values_list("pk", flat=True))
     chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
     with _no_cyclic_gc():
