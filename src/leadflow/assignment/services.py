@@ -737,9 +737,9 @@ WRITERS = 3  # on PostgreSQL; SQLite takes one writer at a time, so it gets one
 
 def _pipelined(chunks: list[list[int]], s: Setup, now: datetime, by, result) -> None:
     """Plan in this thread, write in others, each on its own connection: while one writer
-    waits for the database, another encodes its rows (SQLite: one writer). Their transactions touch
-    different leads; the reps' counters, which they share, are written last (in rep order)
-    so that one writer waits for another only for the moment of its commit."""
+    waits for the database, another encodes its rows (SQLite: one writer). Their
+    transactions touch different leads; the reps' counters, which they share, are written
+    last (in rep order) so that one writer waits for another only for its commit."""
     writers = WRITERS if connection.vendor == "postgresql" else 1
     planned: queue.Queue = queue.Queue(maxsize=writers)
     failed: list[BaseException] = []
