@@ -50,7 +50,13 @@ from leadflow.assignment.models import Assignment
 from leadflow.followups.models import FollowUp, ReviewItem, Task
 from leadflow.leads.models import FUNNEL_STEPS, Channel, Lead, StageChange, Status, outcome
 from leadflow.leads.models import WORKING_STATUSES as WORKING
-from leadflow.leads.queries import LeadFilter, filter_leads
+from leadflow.leads.queries import (
+    WAITING_ON,
+    LeadFilter,
+    answered_late,
+    filter_leads,
+    still_waiting,
+)
 
 from . import stats
 from .models import ChannelCost
@@ -753,13 +759,9 @@ def sla_misses(
     deadlines passed with no contact yet (for the owner), from `since` to `until`."""
     zone = timezone.get_default_timezone()
     start = datetime.combine(since, time(), zone)
-    end = datetime.combine(until + timedelta(days=1), time(), zone)
+    end = min(datetime.combine(until + timedelta(days=1), time(), zone), now)
     misses: dict[tuple[int, date], int] = defaultdict(int)
-    late = of_leads(
-        FollowUp.objects.filter(due__gte=start, due__lt=min(end, now), contact_at__gt=F("due")),
-        leads,
-        lead_span(leads),
-    )
+    late = of_leads(FollowUp.objects.filter(answered_late(start, end)), leads, lead_span(leads))
     for rep_id, day, n in (
         late.annotate(day=LocalDate("due"))
         .order_by()
@@ -768,14 +770,9 @@ def sla_misses(
         .values_list("by", "day", "n")
     ):
         misses[(rep_id, as_date(day))] += n
-    working = leads.filter(status__in=WORKING, owner__isnull=False)
-    for field_, cond in (
-        ("first_contact_due", Q(first_contact_at=None)),
-        ("next_followup_due", Q()),
-    ):
-        window = {f"{field_}__gte": start, f"{field_}__lt": min(end, now)}
+    for field_, pending in WAITING_ON:
         for rep_id, day, n in (
-            working.filter(cond, **window)
+            leads.filter(still_waiting(field_, pending, start, end), owner__isnull=False)
             .annotate(day=LocalDate(field_))
             .order_by()
             .values("owner", "day")

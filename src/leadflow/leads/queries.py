@@ -162,23 +162,41 @@ def filter_leads(leads: QuerySet[Lead], f: LeadFilter) -> QuerySet[Lead]:
     return leads
 
 
+# A follow-up deadline is missed (R4.4) when the contact answering it came after it
+# (`answered_late`, on follow-ups), or when a lead being worked has passed it and still waits
+# for that contact (`still_waiting`). The SLA heat map (analytics.queries.sla_misses) and
+# its drill-down (`missed_on`) count by these. The deadlines a lead waits on, each with what
+# makes it still pending:
+WAITING_ON = (("first_contact_due", Q(first_contact_at=None)), ("next_followup_due", Q()))
+
+
+def answered_late(start: datetime, end: datetime, *, via: str = "") -> Q:
+    """Follow-ups made after a deadline that fell in [start, end) (`via`: the path to the
+    follow-ups, e.g. "followups__" from leads)."""
+    due = f"{via}due"
+    return Q(**{f"{due}__gte": start, f"{due}__lt": end, f"{via}contact_at__gt": F(due)})
+
+
+def still_waiting(field: str, pending: Q, start: datetime, end: datetime) -> Q:
+    """Leads being worked whose deadline `field` fell in [start, end) with no contact yet
+    (`pending`, from WAITING_ON)."""
+    window = Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return Q(status__in=WORKING_STATUSES) & pending & window
+
+
 def missed_on(day: date, *, owner: int | None = None, now: datetime | None = None) -> Q:
     """Leads with a follow-up deadline that fell on `day` and was missed: contacted after it
     (by `owner`, when given), or still not contacted while being worked (the SLA heat map's
     cells, R4.4)."""
     now = now or timezone.now()
     start, end = _day_start(day), min(_day_start(day + timedelta(days=1)), now)
-    late = Q(followups__due__gte=start, followups__due__lt=end)
-    late &= Q(followups__contact_at__gt=F("followups__due"))
+    late = answered_late(start, end, via="followups__")
     if owner:
         late &= Q(followups__by_id=owner)
-    late_ids = Lead.objects.filter(late).values("pk")
-    working = Q(status__in=WORKING_STATUSES)
-    pending = working & (
-        Q(first_contact_at=None, first_contact_due__gte=start, first_contact_due__lt=end)
-        | Q(next_followup_due__gte=start, next_followup_due__lt=end)
-    )
-    return Q(pk__in=late_ids) | pending
+    waiting = Q()
+    for field, pending in WAITING_ON:
+        waiting |= still_waiting(field, pending, start, end)
+    return Q(pk__in=Lead.objects.filter(late).values("pk")) | waiting
 
 
 def _search(q: str) -> Q:
