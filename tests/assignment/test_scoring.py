@@ -155,14 +155,15 @@ weights_strategy = st.builds(
     lead=lead_strategy,
     reps=st.lists(rep_strategy, max_size=25, unique_by=lambda r: r.id),
     weights=weights_strategy,
-    loads=st.dictionaries(st.integers(1, 10_000), st.integers(0, 6)),
-    capacity=st.dictionaries(st.integers(1, 10_000), st.integers(0, 5)),
-    away=st.dictionaries(st.integers(1, 10_000), st.sampled_from([scoring.INACTIVE, "on_leave"])),
-    declined=st.frozensets(st.integers(1, 10_000)),
+    data=st.data(),
 )
-def test_r2_2_property_the_winner_is_the_best_eligible_rep(
-    lead, reps, weights, loads, capacity, away, declined
-):
+def test_r2_2_property_the_winner_is_the_best_eligible_rep(lead, reps, weights, data):
+    def some_reps(values):  # a state for some of the reps (the others: the defaults)
+        return {r.id: data.draw(values) for r in reps if data.draw(st.booleans())}
+
+    loads, capacity = some_reps(st.integers(0, 6)), some_reps(st.integers(0, 5))
+    away = some_reps(st.sampled_from([scoring.INACTIVE, "on_leave"]))
+    declined = frozenset(some_reps(st.just(True)))
     live = Live(dict(loads), capacity=dict(capacity), away=dict(away))
     d = scoring.decide(lead, reps, weights, live, declined)
     eligible = [r for r in reps if scoring.skip_reason(r.id, live, declined) is None]
