@@ -62,6 +62,8 @@ def test_r5_2_a_move_writes_a_stage_change_and_an_audit_entry(support):
 
 @pytest.mark.django_db
 def test_r5_2_a_refused_move_writes_nothing(support):
+    """Also that move_lead refuses before its savepoint-less block: the test's transaction
+    stays usable for the checks below (else: TransactionManagementError)."""
     lead = submit(support).lead
     with pytest.raises(TransitionError):
         move_lead(lead=lead, to=Status.WON, by=support, at=timezone.now())
