@@ -54,6 +54,7 @@ from leadflow.leads.queries import (
     WAITING_ON,
     LeadFilter,
     answered_late,
+    day_start,
     filter_leads,
     still_waiting,
 )
@@ -757,9 +758,7 @@ def sla_misses(
     """Deadlines missed per rep and day, for the heat map (R4.4): follow-ups made after the
     deadline they answered (counted on the deadline's day, for whoever made them) and
     deadlines passed with no contact yet (for the owner), from `since` to `until`."""
-    zone = timezone.get_default_timezone()
-    start = datetime.combine(since, time(), zone)
-    end = min(datetime.combine(until + timedelta(days=1), time(), zone), now)
+    start, end = day_start(since), min(day_start(until + timedelta(days=1)), now)
     misses: dict[tuple[int, date], int] = defaultdict(int)
     late = of_leads(FollowUp.objects.filter(answered_late(start, end)), leads, lead_span(leads))
     for rep_id, day, n in (

@@ -135,9 +135,9 @@ def filter_leads(leads: QuerySet[Lead], f: LeadFilter) -> QuerySet[Lead]:
     if f.owner:
         leads = leads.filter(owner_id=f.owner)
     if f.since:
-        leads = leads.filter(acquired_at__gte=_day_start(f.since))
+        leads = leads.filter(acquired_at__gte=day_start(f.since))
     if f.until:
-        leads = leads.filter(acquired_at__lt=_day_start(f.until + timedelta(days=1)))
+        leads = leads.filter(acquired_at__lt=day_start(f.until + timedelta(days=1)))
     if f.q:
         leads = leads.filter(_search(f.q.strip()))
     if f.team:
@@ -189,7 +189,7 @@ def missed_on(day: date, *, owner: int | None = None, now: datetime | None = Non
     (by `owner`, when given), or still not contacted while being worked (the SLA heat map's
     cells, R4.4)."""
     now = now or timezone.now()
-    start, end = _day_start(day), min(_day_start(day + timedelta(days=1)), now)
+    start, end = day_start(day), min(day_start(day + timedelta(days=1)), now)
     late = answered_late(start, end, via="followups__")
     if owner:
         late &= Q(followups__by_id=owner)
@@ -209,5 +209,6 @@ def _search(q: str) -> Q:
     return cond
 
 
-def _day_start(day: date) -> datetime:
+def day_start(day: date) -> datetime:
+    """The first moment of `day` in the site's zone (Asia/Shanghai)."""
     return timezone.make_aware(datetime.combine(day, time.min))
