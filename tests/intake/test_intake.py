@@ -184,13 +184,20 @@ def test_r1_6_a_refused_intake_leaves_no_gap(support, monkeypatch):
     submit(support, acquired_at="2023-10-28 10:00")
     from leadflow.intake import services
 
-    def boom(**kwargs):
+    saved = []
+
+    def boom(lead, **kwargs):  # the lead is numbered and written, then the intake fails
+        save_new_lead(lead, **kwargs)
+        saved.append(lead.number)
         raise RuntimeError("crash after numbering")
 
-    monkeypatch.setattr(services, "record_entry", boom)
+    save_new_lead = services.save_new_lead
+    monkeypatch.setattr(services, "save_new_lead", boom)
     with pytest.raises(RuntimeError):
         submit(support, acquired_at="2023-10-28 11:00")
     monkeypatch.undo()
+    assert saved == ["G20231028002"]
+    assert not Lead.objects.filter(number="G20231028002").exists()
     assert submit(support, acquired_at="2023-10-28 12:00").lead.number == "G20231028002"
 
 

@@ -18,12 +18,11 @@ from leadflow.core.audit import record_changes, snapshot
 from leadflow.leads import catalog
 from leadflow.leads.findings import FLAG, finding, has_reject
 from leadflow.leads.grading import suggest_grade
-from leadflow.leads.models import Lead, LeadTouch, Status, reached
-from leadflow.leads.numbering import next_number
+from leadflow.leads.models import Lead, LeadTouch, Status
 from leadflow.leads.pipeline import MERGEABLE, Evidence, TransitionError
-from leadflow.leads.services import move_lead, record_entry
+from leadflow.leads.services import move_lead, save_new_lead
 
-from .dedup import Match, block_of, find_duplicate, lock_identity
+from .dedup import Match, block_of, find_duplicate
 from .models import excluded_phrases
 from .normalize import company_key
 from .screening import ContactCheck, screen
@@ -43,9 +42,12 @@ def submit_lead(*, data: dict[str, Any], by, source: str, now: datetime) -> Inta
     sub = clean_submission(data, now=now)
     key = company_key(sub.company_name)
     phone = _usable_phone(sub)
-    lock_identity(phone_e164=phone, email=sub.email, company_key=key)
     match = find_duplicate(
-        phone_e164=phone, email=sub.email, company_key=key, customer_type=sub.customer_type
+        phone_e164=phone,
+        email=sub.email,
+        company_key=key,
+        customer_type=sub.customer_type,
+        lock=True,  # one customer's simultaneous intakes: one lead, the rest touches
     )
     if match and match.open:
         LeadTouch.objects.create(
@@ -63,10 +65,7 @@ def submit_lead(*, data: dict[str, Any], by, source: str, now: datetime) -> Inta
     _apply(lead, sub, key)
     _link(lead, match)  # a closed lead with the same contact: history, not a repeat
     lead.status = _entry_status(lead)
-    lead.furthest = reached(0, lead.status)
-    lead.number = next_number(channel=sub.channel, day=_local_day(sub.acquired_at))
-    lead.save()
-    record_entry(lead=lead, by=by, at=now, reason=source)
+    save_new_lead(lead, day=_local_day(sub.acquired_at), by=by, at=now, reason=source)
     # creation is recorded by the row itself and its first StageChange; the audit trail
     # records what changes after
     if lead.status == Status.UNASSIGNED:  # a trusted channel: straight on to a rep

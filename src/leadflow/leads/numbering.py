@@ -20,6 +20,23 @@ def format_number(code: str, day: date, serial: int) -> str:
     return f"{code}{day:%Y%m%d}{serial:03d}"
 
 
+def format_number_sql(prefix: str, serial: str) -> str:
+    """`format_number` as a PostgreSQL expression: `prefix` (code and day) and `serial` are
+    SQL; the serial has three digits at least and widens past 999."""
+    return f"{prefix} || lpad(({serial})::text, GREATEST(3, length(({serial})::text)), '0')"
+
+
+def counter_upsert_sql() -> str:
+    """Bump a channel-day's counter by a count; parameters: root channel id, day, count,
+    count. Returns the last serial reserved. The row stays locked until commit."""
+    table = connection.ops.quote_name(LeadNumberCounter._meta.db_table)
+    return (
+        f"INSERT INTO {table} (channel_id, day, last) VALUES (%s, %s, %s) "
+        f"ON CONFLICT (channel_id, day) DO UPDATE SET last = {table}.last + %s "
+        "RETURNING last"
+    )
+
+
 def next_number(*, channel: Channel, day: date) -> str:
     return reserve_numbers(channel=channel, day=day, count=1)[0]
 
@@ -30,14 +47,8 @@ def reserve_numbers(*, channel: Channel, day: date, count: int) -> list[str]:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("numbers must be reserved inside the transaction that saves the leads")
     root = channel.root
-    table = connection.ops.quote_name(LeadNumberCounter._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (channel_id, day, last) VALUES (%s, %s, %s) "
-        f"ON CONFLICT (channel_id, day) DO UPDATE SET last = {table}.last + %s "
-        "RETURNING last"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [root.pk, day, count, count])
+        cursor.execute(counter_upsert_sql(), [root.pk, day, count, count])
         (last,) = cursor.fetchone()
     return [format_number(root.code, day, serial) for serial in range(last - count + 1, last + 1)]
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from leadflow.core.masking import mask_email, mask_phone, mask_text
 
 from .findings import finding_message
-from .models import Lead
+from .models import Lead, Status
 from .queries import can_see_contact
 
 
@@ -58,7 +58,10 @@ class LeadView:
     created_at: datetime
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # not dataclasses.asdict: it deep-copies every value, on every API answer
+        data = dict(vars(self))
+        data["screening"] = [asdict(item) for item in self.screening]
+        return data
 
 
 def present_lead(lead: Lead, user) -> LeadView:
@@ -66,7 +69,7 @@ def present_lead(lead: Lead, user) -> LeadView:
     return LeadView(
         number=lead.number,
         status=lead.status,
-        status_label=str(lead.get_status_display()),
+        status_label=str(Status(lead.status).label),  # get_…_display hashes every choice
         channel=lead.channel.code,
         channel_name=str(lead.channel),
         company_name=lead.company_name,

@@ -1,15 +1,18 @@
 """Writes on leads that every app shares: status moves with their StageChange."""
 
-from datetime import datetime
+import functools
+from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from leadflow.accounts import loads
+from leadflow.core import bulk
 from leadflow.core.audit import record_changes, snapshot
 
 from .models import OPEN_STATUSES, Lead, StageChange, reached
+from .numbering import counter_upsert_sql, format_number_sql, next_number
 from .pipeline import Evidence, check_transition
 
 
@@ -88,11 +91,54 @@ def last_changes_at(lead_ids) -> dict[int, datetime]:
     )
 
 
-def record_entry(*, lead: Lead, by, at: datetime, reason: str = "") -> StageChange:
-    """The first StageChange of a new lead: from nothing to its initial status."""
-    if reached(lead.furthest, lead.status) != lead.furthest:
-        lead.furthest = reached(lead.furthest, lead.status)
-        Lead.objects.filter(pk=lead.pk).update(furthest=lead.furthest)
-    return StageChange.objects.create(
-        lead=lead, from_status="", to_status=lead.status, at=at, by=by, reason=reason[:500]
+def save_new_lead(lead: Lead, *, day: date, by, at: datetime, reason: str = "") -> None:
+    """Number a new lead for its channel and `day` (R1.6), insert it, and write its first
+    StageChange — from nothing to its initial status (R5.2) — in the caller's transaction.
+
+    On PostgreSQL this is one statement: the counter's upsert, the lead (its row as one JSON
+    document) and the StageChange as data-modifying CTEs — one round trip instead of three
+    and no compilation of a 60-column `save()`. On SQLite, in-process, three plain
+    statements. The counter row stays locked until commit either way (no gaps)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a new lead is saved inside the transaction that numbers it")
+    root = lead.channel.root
+    lead.furthest = reached(lead.furthest, lead.status)
+    by_id = getattr(by, "pk", None)
+    if connection.vendor == "postgresql":
+        params = [root.pk, day, 1, 1, f"{root.code}{day:%Y%m%d}", bulk.as_record(lead)]
+        with connection.cursor() as cursor:
+            cursor.execute(_new_lead_sql(), [*params, lead.status, at, by_id, reason[:500]])
+            lead.pk, lead.number = cursor.fetchone()
+    else:
+        lead.number = next_number(channel=lead.channel, day=day)
+        lead.pk = bulk.insert_one(lead)
+        bulk.insert(
+            StageChange,
+            ENTRY_COLUMNS,
+            [(lead.pk, "", lead.status, at, None, by_id, reason[:500], {})],
+        )
+    lead._state.adding, lead._state.db = False, connection.alias
+
+
+ENTRY_COLUMNS = ("lead_id", "from_status", "to_status", "at", "entered_at", "by_id")
+ENTRY_COLUMNS += ("reason", "evidence")
+
+
+@functools.cache
+def _new_lead_sql() -> str:
+    q = connection.ops.quote_name
+    table, changes = q(Lead._meta.db_table), q(StageChange._meta.db_table)
+    columns = [c for c in bulk.record_columns(Lead) if c != "number"]
+    names = ", ".join(q(c) for c in columns)
+    values = ", ".join(f"r.{q(c)}" for c in columns)
+    entry = ", ".join(q(c) for c in ENTRY_COLUMNS)
+    return (
+        f"WITH n AS ({counter_upsert_sql()}), "
+        f"l AS (INSERT INTO {table} ({q('number')}, {names}) "
+        f"SELECT {format_number_sql('%s', 'n.last')}, {values} "
+        f"FROM n, jsonb_populate_record(NULL::{table}, %s::jsonb) AS r "
+        "RETURNING id, number), "
+        f"s AS (INSERT INTO {changes} ({entry}) "
+        "SELECT l.id, '', %s, %s, NULL, %s, %s, '{}'::jsonb FROM l) "
+        "SELECT id, number FROM l"
     )
