@@ -5,6 +5,8 @@ from django.urls import include, path
 from .api import api
 
 urlpatterns = [
+    # first: the resolver tries patterns in order, and the API takes the most requests
+    path("api/v1/", api.urls),
     path("", include("leadflow.web.urls")),
     path("", include("leadflow.leads.urls")),
     path("", include("leadflow.intake.urls")),
@@ -20,5 +22,4 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
 ]

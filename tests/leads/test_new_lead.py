@@ -10,7 +10,7 @@ from django.db import transaction
 
 from leadflow.leads import catalog
 from leadflow.leads.models import Channel, Industry, Lead, LeadNumberCounter, StageChange, Status
-from leadflow.leads.services import save_new_lead
+from leadflow.leads.services import blank_lead, save_new_lead
 
 from ..factories import make_user
 
@@ -109,3 +109,13 @@ def test_r1_6_a_new_lead_is_saved_only_inside_its_numbering_transaction():
     with pytest.raises(RuntimeError):
         save_new_lead(full_lead(user), day=date(2023, 10, 28), by=user, at=datetime.now(SHANGHAI))
     assert not Lead.objects.exists()
+
+
+def test_r1_2_a_blank_lead_has_every_default_and_findings_of_its_own():
+    user = make_user("entry", "support")
+    first = blank_lead(created_by=user, company_name="甲公司")
+    first.screening.append({"code": "fake_phone", "severity": "reject"})
+    second = blank_lead()
+    assert second.screening == [] and second._state.adding
+    assert columns(second) == columns(Lead())
+    assert (first.created_by, first.created_by_id, first.company_name) == (user, user.pk, "甲公司")

@@ -26,7 +26,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
@@ -48,7 +47,7 @@ from leadflow.leads.models import (
 from leadflow.leads.numbering import format_number, reserve_many
 from leadflow.leads.pipeline import path
 from leadflow.leads.queries import visible_leads
-from leadflow.leads.services import last_change_at
+from leadflow.leads.services import blank_lead, last_change_at
 
 from .columns import BY_NAME, HISTORY, KEYS, suggest
 from .dedup import (
@@ -259,7 +258,6 @@ class Importer:
         # leads made earlier in this file: the Lead while its batch is open, then only
         # (id, number, status) — a 100,000-row file must not keep 100,000 model instances
         self._fresh: dict[int, Lead | tuple[int, str, str]] = {}
-        self._template: dict | None = None
         self._fresh_index = _CandidateIndex()
         self._seen_fingerprints: set[str] = set()
         self._seen_keys: dict[str, int] = {}
@@ -485,16 +483,7 @@ class Importer:
                 self._fresh[fresh_id] = (lead.pk, lead.number, lead.status)
 
     def _new_lead(self) -> Lead:
-        """A blank Lead, copied from a template: Model.__init__ costs more than the rest of
-        a row's intake rules together."""
-        if self._template is None:
-            blank = Lead(created_by=self.by, created_at=self.now, updated_at=self.now)
-            self._template = {k: v for k, v in blank.__dict__.items() if k != "_state"}
-        lead = Lead.__new__(Lead)
-        lead.__dict__.update(self._template)
-        lead._state = ModelState()
-        lead.screening = []
-        return lead
+        return blank_lead(created_by=self.by, created_at=self.now, updated_at=self.now)
 
     def _remember_print(self, row: Row, lead: Lead, made: list[tuple[str, Lead]]) -> None:
         if row.fingerprint not in self._seen_fingerprints:

@@ -20,7 +20,7 @@ from leadflow.leads.findings import FLAG, finding, has_reject
 from leadflow.leads.grading import suggest_grade
 from leadflow.leads.models import Lead, LeadTouch, Status
 from leadflow.leads.pipeline import MERGEABLE, Evidence, TransitionError
-from leadflow.leads.services import move_lead, save_new_lead
+from leadflow.leads.services import blank_lead, move_lead, save_new_lead
 
 from .dedup import Match, block_of, find_duplicate
 from .models import excluded_phrases
@@ -61,7 +61,7 @@ def submit_lead(*, data: dict[str, Any], by, source: str, now: datetime) -> Inta
         )
         return IntakeResult(lead=match.lead, created=False, match=match)
 
-    lead = Lead(created_by=by, created_at=now, updated_at=now, channel=sub.channel)
+    lead = blank_lead(created_by=by, created_at=now, updated_at=now, channel=sub.channel)
     _apply(lead, sub, key)
     _link(lead, match)  # a closed lead with the same contact: history, not a repeat
     lead.status = _entry_status(lead)
