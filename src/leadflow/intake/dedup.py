@@ -208,30 +208,36 @@ def _candidates(
 
 
 def candidates_for_batch(phones: set[str], emails: set[str], keys: set[str]) -> list[tuple]:
-    """The leads a batch of intakes could repeat, in `pick`'s row shape: exact phone /
-    email / key matches of any status, and the open leads whose names are near-identical
-    (`near_identical`) to a key of the batch. The fuzzy step reads only ids and keys of the
-    blocks (in their length windows) and fetches whole rows for the few that match."""
+    """The leads a batch of intakes could repeat, in `pick`'s row shape and then the lead's
+    number: exact phone / email / key matches of any status, and the open leads whose names
+    are near-identical (`near_identical`) to a key of the batch. The fuzzy step reads only
+    ids and keys of the blocks (in their length windows) and fetches whole rows for the few
+    that match. A list of values goes as one array parameter on PostgreSQL (psycopg parses
+    a statement of more than 50 parameters anew each time), as placeholders on SQLite."""
     table = Lead._meta.db_table
-    columns = "id, status, phone_e164, email, company_key, customer_type, acquired_at"
+    columns = "id, status, phone_e164, email, company_key, customer_type, acquired_at, number"
     found: dict[int, tuple] = {}
-    chunk = 500
     with connection.cursor() as cursor:
         for column, values in (("phone_e164", phones), ("email", emails), ("company_key", keys)):
-            values = sorted(v for v in values if v)
-            for start in range(0, len(values), chunk):
-                part = values[start : start + chunk]
-                marks = ", ".join(["%s"] * len(part))
-                cursor.execute(f"SELECT {columns} FROM {table} WHERE {column} IN ({marks})", part)
+            for where, params in _among(column, sorted(v for v in values if v)):
+                cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", params)
                 found.update((row[0], row) for row in cursor.fetchall())
         matched = _fuzzy_ids(cursor, table, {k for k in keys if k}) - found.keys()
-        ids = sorted(matched)
-        for start in range(0, len(ids), chunk):
-            part = ids[start : start + chunk]
-            marks = ", ".join(["%s"] * len(part))
-            cursor.execute(f"SELECT {columns} FROM {table} WHERE id IN ({marks})", part)
+        for where, params in _among("id", sorted(matched)):
+            cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", params)
             found.update((row[0], row) for row in cursor.fetchall())
     return list(found.values())
+
+
+def _among(column: str, values: list, chunk: int = 500):
+    """(condition, parameters) pairs that together select `column` IN `values`."""
+    if connection.vendor == "postgresql":
+        if values:
+            yield f"{column} = ANY(%s)", [values]
+        return
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        yield f"{column} IN ({', '.join(['%s'] * len(part))})", part
 
 
 def _fuzzy_ids(cursor, table: str, keys: set[str]) -> set[int]:
@@ -241,18 +247,10 @@ def _fuzzy_ids(cursor, table: str, keys: set[str]) -> set[int]:
         was = windows.get(block_of(key), (lo, hi))
         windows[block_of(key)] = (min(lo, was[0]), max(hi, was[1]))
     by_block: dict[str, tuple[list[int], list[str]]] = {}
-    blocks = sorted(windows.items())
-    for start in range(0, len(blocks), 200):
-        part = blocks[start : start + 200]
-        terms = " OR ".join(
-            ["(company_block = %s AND LENGTH(company_key) BETWEEN %s AND %s)"] * len(part)
-        )
-        # the status is checked here, not in SQL: with it there SQLite's planner reads the
-        # status index (every open lead) instead of the block index
-        cursor.execute(
-            f"SELECT id, status, company_key, customer_type FROM {table} WHERE {terms}",
-            [v for block, (lo, hi) in part for v in (block, lo, hi)],
-        )
+    # the status is checked here, not in SQL: with it there SQLite's planner reads the
+    # status index (every open lead) instead of the block index
+    for sql, params in _block_windows(table, sorted(windows.items())):
+        cursor.execute(sql, params)
         for pk, status, key, kind in cursor.fetchall():
             if status in OPEN_STATUSES and kind != CustomerType.INDIVIDUAL:
                 ids, block_keys = by_block.setdefault(block_of(key), ([], []))
@@ -267,6 +265,34 @@ def _fuzzy_ids(cursor, table: str, keys: set[str]) -> set[int]:
             if near_identical(key, other):
                 matched.add(ids[i])
     return matched
+
+
+def _block_windows(table: str, blocks: list[tuple[str, tuple[int, int]]]):
+    """Queries (with their parameters) reading id, status, key and kind of the leads of each
+    block whose key length lies in the block's window. PostgreSQL: the windows as three
+    arrays, each an index range scan through LATERAL (OFFSET 0 keeps the planner from
+    flattening it into a join, for which it hashes the whole table); SQLite: ORed
+    conditions, 200 at a time."""
+    columns = "id, status, company_key, customer_type"
+    if not blocks:
+        return
+    if connection.vendor == "postgresql":
+        yield (
+            f"SELECT l.* FROM unnest(%s::text[], %s::int[], %s::int[]) AS w(block, lo, hi) "
+            f"CROSS JOIN LATERAL (SELECT {columns} FROM {table} WHERE company_block = w.block "
+            "AND LENGTH(company_key) BETWEEN w.lo AND w.hi OFFSET 0) AS l",
+            [[b for b, _w in blocks], [w[0] for _b, w in blocks], [w[1] for _b, w in blocks]],
+        )
+        return
+    for start in range(0, len(blocks), 200):
+        part = blocks[start : start + 200]
+        terms = " OR ".join(
+            ["(company_block = %s AND LENGTH(company_key) BETWEEN %s AND %s)"] * len(part)
+        )
+        yield (
+            f"SELECT {columns} FROM {table} WHERE {terms}",
+            [v for block, (lo, hi) in part for v in (block, lo, hi)],
+        )
 
 
 def recency(row: tuple) -> tuple[datetime, int]:

@@ -436,6 +436,7 @@ class Importer:
         found_in_db = _CandidateIndex()  # this batch's candidates in the database
         for row in rows:
             found_in_db.add(row)
+        in_db = {row[0]: row for row in rows}
         fresh = self._fresh_index  # the leads made earlier in this file
         leads: list[Lead] = []
         touches: list[tuple] = []  # (lead, channel id, matched on, submitted)
@@ -456,7 +457,7 @@ class Importer:
                 company_key=key,
                 customer_type=sub.customer_type,
             )
-            match = self._match(found)
+            match = self._match(found, in_db)
             if match is not None and match.open and not history:
                 touches.append((match.lead, sub.channel.pk, match.matched_on, _jsonable(row.data)))
                 self._remember_print(row, match.lead, prints_made)
@@ -496,15 +497,18 @@ class Importer:
             return {}
         return dict(Lead.objects.filter(external_id__in=ids).values_list("external_id", "number"))
 
-    def _match(self, found: tuple[int, str, bool] | None):
+    def _match(self, found: tuple[int, str, bool] | None, in_db: dict[int, tuple]):
+        """The lead `pick` found, as far as a touch or a link needs it (id, number, status):
+        a lead made earlier in this file, or one of the batch's candidate rows."""
         if found is None:
             return None
         pk, on, is_open = found
         lead = self._fresh.get(pk)
         if isinstance(lead, tuple):
-            lead = Lead(id=lead[0], number=lead[1], status=lead[2])
+            lead = blank_lead(id=lead[0], number=lead[1], status=lead[2])
         elif lead is None:
-            lead = Lead.objects.only("id", "number", "status").get(pk=pk)
+            row = in_db[pk]
+            lead = blank_lead(id=pk, number=row[7], status=row[1])
         return _Match(lead, on, is_open)
 
     def _apply_history(self, lead: Lead, history: History) -> None:
