@@ -185,9 +185,15 @@ def _parse_phone_slowly(written: str):
 
 @given(st.from_regex(r"1[0-9]{10}", fullmatch=True), st.sampled_from(["", "+86", "+86 ", "86"]))
 def test_r1_3_the_fast_path_for_chinese_mobiles_agrees_with_the_full_parser(digits, prefix):
-    written = prefix + digits
-    fast = parse_phone(written)
-    assert fast == _parse_phone_slowly(written)
+    written = prefix + digits  # both refuse what is no number at all (11000002100)
+    assert _outcome(parse_phone, written) == _outcome(_parse_phone_slowly, written)
+
+
+def _outcome(parse, written: str):
+    try:
+        return parse(written)
+    except NotAPhoneNumber:
+        return "not a phone number"
 
 
 @pytest.mark.parametrize("digits", ["13800138000", "17400012345", "16101234567", "15920001357"])

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from django.db import connection
 from rapidfuzz import fuzz, process
 
+from leadflow.core.lookups import among_sql
 from leadflow.leads.models import OPEN_STATUSES, CustomerType, Lead
 
 from .normalize import (
@@ -219,25 +220,14 @@ def candidates_for_batch(phones: set[str], emails: set[str], keys: set[str]) -> 
     found: dict[int, tuple] = {}
     with connection.cursor() as cursor:
         for column, values in (("phone_e164", phones), ("email", emails), ("company_key", keys)):
-            for where, params in _among(column, sorted(v for v in values if v)):
+            for where, params in among_sql(column, sorted(v for v in values if v)):
                 cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", params)
                 found.update((row[0], row) for row in cursor.fetchall())
         matched = _fuzzy_ids(cursor, table, {k for k in keys if k}) - found.keys()
-        for where, params in _among("id", sorted(matched)):
+        for where, params in among_sql("id", sorted(matched)):
             cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", params)
             found.update((row[0], row) for row in cursor.fetchall())
     return list(found.values())
-
-
-def _among(column: str, values: list, chunk: int = 500):
-    """(condition, parameters) pairs that together select `column` IN `values`."""
-    if connection.vendor == "postgresql":
-        if values:
-            yield f"{column} = ANY(%s)", [values]
-        return
-    for start in range(0, len(values), chunk):
-        part = values[start : start + chunk]
-        yield f"{column} IN ({', '.join(['%s'] * len(part))})", part
 
 
 def _fuzzy_ids(cursor, table: str, keys: set[str]) -> set[int]:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
@@ -34,6 +34,7 @@ from rapidfuzz import fuzz, process
 
 from leadflow.core import bulk
 from leadflow.core.audit import record_changes, snapshot
+from leadflow.core.lookups import among_sql
 from leadflow.leads.models import (
     OPEN_STATUSES,
     Channel,
@@ -577,12 +578,14 @@ class Importer:
     @staticmethod
     def _fetch_ids(leads: list[Lead]) -> None:
         by_number = {lead.number: lead for lead in leads}
-        numbers = list(by_number)
-        for start in range(0, len(numbers), 500):
-            part = numbers[start : start + 500]
-            for number, pk in Lead.objects.filter(number__in=part).values_list("number", "pk"):
-                by_number[number].pk = pk
-                by_number[number]._state.adding = False
+        with connection.cursor() as cursor:
+            for where, params in among_sql("number", list(by_number)):
+                cursor.execute(
+                    f"SELECT number, id FROM {Lead._meta.db_table} WHERE {where}", params
+                )
+                for number, pk in cursor.fetchall():
+                    by_number[number].pk = pk
+                    by_number[number]._state.adding = False
 
     # --- updates -----------------------------------------------------------------------------
 

@@ -353,7 +353,10 @@ def _usable_phone(sub: Submission) -> str:
 
 
 def _local_day(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
+    """The day in the company's zone (TIME_ZONE, Asia/Shanghai): numbers and grades count
+    by it (`timezone.localtime` would look the current zone up in a context-local each time;
+    LeadFlow never activates another)."""
+    return moment.astimezone(timezone.get_default_timezone()).date()
 
 
 def _locked(lead: Lead) -> Lead:
