@@ -213,8 +213,7 @@ def candidates_for_batch(phones: set[str], emails: set[str], keys: set[str]) -> 
     number: exact phone / email / key matches of any status, and the open leads whose names
     are near-identical (`near_identical`) to a key of the batch. The fuzzy step reads only
     ids and keys of the blocks (in their length windows) and fetches whole rows for the few
-    that match. A list of values goes as one array parameter on PostgreSQL (psycopg parses
-    a statement of more than 50 parameters anew each time), as placeholders on SQLite."""
+    that match. Lists of values go as `among_sql` writes them."""
     table = Lead._meta.db_table
     columns = "id, status, phone_e164, email, company_key, customer_type, acquired_at, number"
     found: dict[int, tuple] = {}
