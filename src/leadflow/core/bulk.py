@@ -92,6 +92,7 @@ def insert_one(obj: models.Model) -> int:
 
 @functools.cache
 def _plan_of(model: type[models.Model], vendor: str) -> _Plan:
+    """A plan of every column but the key, kept per engine (`vendor` is part of the key)."""
     return _Plan(model, columns_of(model))
 
 
@@ -198,8 +199,11 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
 
 @functools.cache
 def _record_plan(model: type[models.Model]) -> tuple[tuple[str, str, Callable | None], ...]:
-    convert = {"DateTimeField": datetime.isoformat, "DateField": date.isoformat}
-    convert["DecimalField"] = str
+    convert = {
+        "DateTimeField": datetime.isoformat,
+        "DateField": date.isoformat,
+        "DecimalField": str,
+    }
     return tuple(
         (f.column, f.attname, convert.get(f.get_internal_type()))
         for f in model._meta.concrete_fields
