@@ -1,12 +1,12 @@
 from ninja import Field, Schema
 
-from leadflow.leads.schemas import LeadOut
+from leadflow.leads.schemas import LeadOut, Plain
 
 Text = str | None
 Number = str | int | float | None
 
 
-class LeadIn(Schema):
+class LeadIn(Plain):
     """A lead as submitted. Required (R1.2): channel, company_name, contact_name, phone or
     email, industry, need; acquired_at defaults to the time of receipt."""
 
