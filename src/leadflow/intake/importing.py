@@ -417,9 +417,7 @@ class Importer:
     def _create(self, creates: list[tuple[Row, Any, History]]) -> None:
         prints = [row.fingerprint for row, _sub, _h in creates]
         done_before = set()
-        for fp, job_id in ImportedRow.objects.filter(fingerprint__in=prints).values_list(
-            "fingerprint", "job_id"
-        ):
+        for fp, job_id in _imported(prints):
             # a row of this very job, committed before a restart, is an in-file repeat
             (self._seen_fingerprints if job_id == self.job.pk else done_before).add(fp)
         fresh_creates = []
@@ -485,7 +483,7 @@ class Importer:
                 self._fresh[fresh_id] = (lead.pk, lead.number, lead.status)
 
     def _new_lead(self) -> Lead:
-        return blank_lead(created_by=self.by, created_at=self.now, updated_at=self.now)
+        return blank_lead(created_by_id=self.by.pk, created_at=self.now, updated_at=self.now)
 
     def _remember_print(self, row: Row, lead: Lead, made: list[tuple[str, Lead]]) -> None:
         if row.fingerprint not in self._seen_fingerprints:
@@ -739,6 +737,16 @@ class _Match:
     lead: Lead
     matched_on: str
     open: bool
+
+
+def _imported(prints: list[str]) -> list[tuple[str, int]]:
+    """(fingerprint, job) of the rows among `prints` that an import has taken in already."""
+    table, found = ImportedRow._meta.db_table, []
+    with connection.cursor() as cursor:
+        for where, params in among_sql("fingerprint", prints):
+            cursor.execute(f"SELECT fingerprint, job_id FROM {table} WHERE {where}", params)
+            found += cursor.fetchall()
+    return found
 
 
 def _row_of(pk: int, lead: Lead) -> tuple:
