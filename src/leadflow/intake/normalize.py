@@ -41,8 +41,8 @@ def fold_text(value: str, *, multiline: bool = False) -> str:
     whole — （北京） becomes (北京); multi-line prose (needs, notes) keeps its Chinese
     punctuation and line breaks, and only full-width letters, digits and spaces fold.
     Cached: an import folds the same industry, date and need thousands of times. The cache
-    is small on purpose: what repeats stays in it, and the names and phones of a 100,000-row
-    file, each seen once, would only hold ~20 MB there until it ends."""
+    is small on purpose: what repeats stays in it; the names and phones of a large file, each
+    seen once, would only take room there until the process ends."""
     return _fold_prose(value) if multiline else _fold_line(value)
 
 

@@ -6,9 +6,9 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Plain(BaseModel):
-    """A schema validated by pydantic alone: every answer that shows a lead passes it, and
-    ninja's `Schema` first wraps each value in a `DjangoGetter` (about a tenth of an intake's
-    CPU, in a profile) — which only reading attributes of Django objects needs."""
+    """A schema validated by pydantic alone, for dicts in and out: every answer that shows a
+    lead passes one, and ninja's `Schema` first wraps the value in a `DjangoGetter`, which
+    only reading Django objects needs (a lead's answer: 41 µs with it, 9 µs without)."""
 
     model_config = ConfigDict(from_attributes=True)
 
