@@ -285,7 +285,7 @@ def test_the_batch_writes_name_every_column():
     from leadflow.core.models import AuditEntry
 
     assert sorted(batch.ASSIGNMENT_COLUMNS) == sorted(bulk.columns_of(Assignment))
-    assert sorted(batch.CHANGE_COLUMNS) == sorted(bulk.columns_of(StageChange))
+    assert sorted(batch.STAGE_CHANGE_COLUMNS) == sorted(bulk.columns_of(StageChange))
     assert sorted(batch.AUDIT_COLUMNS) == sorted(bulk.columns_of(AuditEntry))
 
 

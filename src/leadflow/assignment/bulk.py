@@ -15,7 +15,7 @@ from leadflow.core import bulk
 from leadflow.core.locking import skip_locked
 from leadflow.core.models import AuditEntry
 from leadflow.leads.models import FUNNEL_RANK, Channel, Lead, StageChange, Status
-from leadflow.leads.services import last_changes_at
+from leadflow.leads.services import STAGE_CHANGE_COLUMNS, last_changes_at
 from leadflow.notifications.services import Message, active_endpoints, lead_event, notify_many
 
 from .models import Assignment
@@ -166,7 +166,7 @@ def write_assignments(
     # 已分配 is now reached (a lead reopened to 核对通过 may have been further already)
     bulk.update(Lead, "id", LEAD_COLUMNS, leads, rising=["furthest"])
     bulk.insert(Assignment, ASSIGNMENT_COLUMNS, assignments)
-    bulk.insert(StageChange, CHANGE_COLUMNS, changes)
+    bulk.insert(StageChange, STAGE_CHANGE_COLUMNS, changes)
     bulk.insert(AuditEntry, AUDIT_COLUMNS, audits)
     # a rep given one lead gets its full notice; a rep given several gets one digest (on
     # every channel) listing them, rather than a burst of messages — the inbox has each
@@ -226,8 +226,5 @@ ASSIGNMENT_COLUMNS = [
     "lead_id", "rep_id", "team_id", "kind", "state", "by_id", "rule_id", "reason",
     "explanation", "at", "accept_due", "decline_due", "reminded_at", "answered_at",
     "decline_reason",
-]  # fmt: skip
-CHANGE_COLUMNS = [
-    "lead_id", "from_status", "to_status", "at", "entered_at", "by_id", "reason", "evidence",
 ]  # fmt: skip
 AUDIT_COLUMNS = ["model", "object_pk", "action", "changes", "reason", "by_id", "at"]

@@ -4,7 +4,7 @@
 the thousands of ids a batch works on, most of a query's time is spent there (and SQLite
 caps the number of placeholders). `__among` sends the list whole: an array on PostgreSQL
 (`= ANY(%s)`), a JSON array on SQLite (`IN (SELECT value FROM json_each(%s))`).
-`among_sql` does the same for raw SQL over any column."""
+`select_among` does the same for raw SQL over any column."""
 
 import json
 
@@ -25,18 +25,24 @@ class Among(models.Lookup):
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(self.rhs)]
 
 
-def among_sql(column: str, values: list, chunk: int = 500):
-    """The same for raw SQL: (condition, parameters) pairs that together select the rows
-    whose `column` is one of `values` — one array parameter on PostgreSQL (psycopg parses a
-    statement of more than 50 parameters anew each time), placeholders on SQLite in chunks
-    (it caps their number)."""
+def select_among(table: str, columns: str, column: str, values: list) -> list[tuple]:
+    """The same for raw SQL: `SELECT columns FROM table` for the rows whose `column` is one
+    of `values` — one array parameter on PostgreSQL (psycopg parses a statement of more than
+    50 parameters anew each time), placeholders in chunks of 500 on SQLite (it caps their
+    number)."""
+    if not values:
+        return []
     if connection.vendor == "postgresql":
-        if values:
-            yield f"{column} = ANY(%s)", [list(values)]
-        return
-    for start in range(0, len(values), chunk):
-        part = values[start : start + chunk]
-        yield f"{column} IN ({', '.join(['%s'] * len(part))})", part
+        queries = [(f"{column} = ANY(%s)", [list(values)])]
+    else:
+        parts = [values[i : i + 500] for i in range(0, len(values), 500)]
+        queries = [(f"{column} IN ({', '.join(['%s'] * len(p))})", p) for p in parts]
+    found: list[tuple] = []
+    with connection.cursor() as cursor:
+        for where, params in queries:
+            cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", params)
+            found += cursor.fetchall()
+    return found
 
 
 def register() -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from django.db import connection
 from rapidfuzz import fuzz, process
 
-from leadflow.core.lookups import among_sql
+from leadflow.core.lookups import select_among
 from leadflow.leads.models import OPEN_STATUSES, CustomerType, Lead
 
 from .normalize import (
@@ -213,19 +213,16 @@ def candidates_for_batch(phones: set[str], emails: set[str], keys: set[str]) -> 
     number: exact phone / email / key matches of any status, and the open leads whose names
     are near-identical (`near_identical`) to a key of the batch. The fuzzy step reads only
     ids and keys of the blocks (in their length windows) and fetches whole rows for the few
-    that match. Lists of values go as `among_sql` writes them."""
+    that match. Lists of values go as `select_among` sends them."""
     table = Lead._meta.db_table
     columns = "id, status, phone_e164, email, company_key, customer_type, acquired_at, number"
     found: dict[int, tuple] = {}
+    for column, values in (("phone_e164", phones), ("email", emails), ("company_key", keys)):
+        rows = select_among(table, columns, column, sorted(v for v in values if v))
+        found.update((row[0], row) for row in rows)
     with connection.cursor() as cursor:
-        for column, values in (("phone_e164", phones), ("email", emails), ("company_key", keys)):
-            for where, params in among_sql(column, sorted(v for v in values if v)):
-                cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", params)
-                found.update((row[0], row) for row in cursor.fetchall())
         matched = _fuzzy_ids(cursor, table, {k for k in keys if k}) - found.keys()
-        for where, params in among_sql("id", sorted(matched)):
-            cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", params)
-            found.update((row[0], row) for row in cursor.fetchall())
+    found.update((row[0], row) for row in select_among(table, columns, "id", sorted(matched)))
     return list(found.values())
 
 

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 
 from leadflow.core import bulk
 from leadflow.core.audit import record_changes, snapshot
-from leadflow.core.lookups import among_sql
+from leadflow.core.lookups import select_among
 from leadflow.leads.models import (
     OPEN_STATUSES,
     Channel,
@@ -48,7 +48,7 @@ from leadflow.leads.models import (
 from leadflow.leads.numbering import format_number, reserve_many
 from leadflow.leads.pipeline import path
 from leadflow.leads.queries import visible_leads
-from leadflow.leads.services import blank_lead, last_change_at
+from leadflow.leads.services import STAGE_CHANGE_COLUMNS, blank_lead, last_change_at
 
 from .columns import BY_NAME, HISTORY, KEYS, suggest
 from .dedup import (
@@ -85,9 +85,6 @@ from .validation import (
 log = logging.getLogger("leadflow.import")
 
 BATCH = 1000
-STAGE_CHANGE_COLUMNS = [
-    "lead_id", "from_status", "to_status", "at", "entered_at", "by_id", "reason", "evidence",
-]  # fmt: skip
 KEPT_UNLESS_GIVEN = (
     "verified_by_id",
     "verified_at",
@@ -417,7 +414,9 @@ class Importer:
     def _create(self, creates: list[tuple[Row, Any, History]]) -> None:
         prints = [row.fingerprint for row, _sub, _h in creates]
         done_before = set()
-        for fp, job_id in _imported(prints):
+        for fp, job_id in select_among(
+            ImportedRow._meta.db_table, "fingerprint, job_id", "fingerprint", prints
+        ):
             # a row of this very job, committed before a restart, is an in-file repeat
             (self._seen_fingerprints if job_id == self.job.pk else done_before).add(fp)
         fresh_creates = []
@@ -576,14 +575,9 @@ class Importer:
     @staticmethod
     def _fetch_ids(leads: list[Lead]) -> None:
         by_number = {lead.number: lead for lead in leads}
-        with connection.cursor() as cursor:
-            for where, params in among_sql("number", list(by_number)):
-                cursor.execute(
-                    f"SELECT number, id FROM {Lead._meta.db_table} WHERE {where}", params
-                )
-                for number, pk in cursor.fetchall():
-                    by_number[number].pk = pk
-                    by_number[number]._state.adding = False
+        for number, pk in select_among(Lead._meta.db_table, "number, id", "number", [*by_number]):
+            by_number[number].pk = pk
+            by_number[number]._state.adding = False
 
     # --- updates -----------------------------------------------------------------------------
 
@@ -737,16 +731,6 @@ class _Match:
     lead: Lead
     matched_on: str
     open: bool
-
-
-def _imported(prints: list[str]) -> list[tuple[str, int]]:
-    """(fingerprint, job) of the rows among `prints` that an import has taken in already."""
-    table, found = ImportedRow._meta.db_table, []
-    with connection.cursor() as cursor:
-        for where, params in among_sql("fingerprint", prints):
-            cursor.execute(f"SELECT fingerprint, job_id FROM {table} WHERE {where}", params)
-            found += cursor.fetchall()
-    return found
 
 
 def _row_of(pk: int, lead: Lead) -> tuple:

@@ -133,14 +133,16 @@ def save_new_lead(lead: Lead, *, day: date, by, at: datetime, reason: str = "") 
         lead.pk = bulk.insert_one(lead)
         bulk.insert(
             StageChange,
-            ENTRY_COLUMNS,
+            STAGE_CHANGE_COLUMNS,
             [(lead.pk, "", lead.status, at, None, by_id, reason[:500], {})],
         )
     lead._state.adding, lead._state.db = False, connection.alias
 
 
-ENTRY_COLUMNS = ("lead_id", "from_status", "to_status", "at", "entered_at", "by_id")
-ENTRY_COLUMNS += ("reason", "evidence")
+# a StageChange row as the batch writers (`core.bulk.insert`) take it
+STAGE_CHANGE_COLUMNS = [
+    "lead_id", "from_status", "to_status", "at", "entered_at", "by_id", "reason", "evidence",
+]  # fmt: skip
 
 
 @functools.cache
@@ -150,7 +152,7 @@ def _new_lead_sql() -> str:
     columns = [c for c in bulk.record_columns(Lead) if c != "number"]
     names = ", ".join(q(c) for c in columns)
     values = ", ".join(f"r.{q(c)}" for c in columns)
-    entry = ", ".join(q(c) for c in ENTRY_COLUMNS)
+    entry = ", ".join(q(c) for c in STAGE_CHANGE_COLUMNS)
     return (
         f"WITH n AS ({counter_upsert_sql()}), "
         f"l AS (INSERT INTO {table} ({q('number')}, {names}) "
