@@ -2,8 +2,9 @@
 -- same scheme as intake.py), with 5% repeats of the leads seeded into the database.
 -- Arguments: token, seeded lead count, first n of this run.
 local counter = 0
-local thread_id = 0
 local threads = {}
+-- thread_id is a global that setup() gives each thread's own Lua state (thread:set); a
+-- chunk-level `local thread_id` would shadow it, and every thread would send the same leads
 
 -- keep these lists in step with bench/intake.py
 local cities = {"北京", "上海", "苏州", "杭州", "广州", "深圳", "成都", "武汉", "西安", "南京", "青岛", "长沙"}
