@@ -103,6 +103,21 @@ def test_r1_6_the_serial_widens_past_999_in_the_one_statement():
     assert numbers == ["G20231028999", "G202310281000", "G202310281001"]
 
 
+def test_r5_2_a_lead_entered_by_nobody_keeps_an_empty_author_in_its_first_stage_change():
+    """A lead from a system source has no author; its reason is cut to the column's length.
+    (On PostgreSQL the statement's parameters are bound server-side, typed by the server.)"""
+    user = make_user("entry", "support")
+    for _ in range(2):  # the second run reuses the prepared statement
+        with transaction.atomic():
+            lead = full_lead(user, phone_e164="")
+            save_new_lead(
+                lead, day=date(2023, 10, 28), by=None, at=lead.created_at, reason="x" * 600
+            )
+        entry = StageChange.objects.get(lead=lead)
+        assert entry.by_id is None and entry.reason == "x" * 500
+    assert lead.number == "G20231028002"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_r1_6_a_new_lead_is_saved_only_inside_its_numbering_transaction():
     user = make_user("entry", "support")

@@ -16,6 +16,7 @@ from django.db import connection
 from rapidfuzz import fuzz, process
 
 from leadflow.core.lookups import select_among
+from leadflow.core.statements import prepared_cursor
 from leadflow.leads.models import OPEN_STATUSES, CustomerType, Lead
 
 from .normalize import (
@@ -60,8 +61,8 @@ def find_duplicate(
     lock: bool = False,
 ) -> Match | None:
     """The best match: an open lead before a closed one; phone before email before name.
-    `lock=True` (an intake) takes `_identity_locks` first — in the same round trip on
-    PostgreSQL, as a statement of its own, so the candidates are read after the lock is held."""
+    `lock=True` (an intake) takes `_identity_locks` first — on PostgreSQL a statement of its
+    own, so the candidates are read after the lock is held."""
     use_name = bool(company_key) and customer_type != CustomerType.INDIVIDUAL
     locking = _identity_locks(phone_e164, email, company_key) if lock else None
     rows = _candidates(phone_e164, email, company_key if use_name else "", exclude_pk, locking)
@@ -170,9 +171,9 @@ def _candidates(
 ) -> list[tuple]:
     """One indexed query for every candidate: exact phone / email / key matches first, then
     the rest of the key's block. Raw SQL because it runs on every intake (see bench/intake.py
-    for the before and after). `locking`, a statement sent first in the same round trip:
-    PostgreSQL runs each statement of a multi-statement query with a snapshot of its own,
-    so the candidates include whatever committed while the locks were awaited."""
+    for the before and after), prepared on PostgreSQL (`core.statements`). `locking`, a
+    statement run first: the candidates are read once the locks are held, with a snapshot
+    of their own, so they include whatever committed while the locks were awaited."""
     terms, params = [], []
     for column, value in (("phone_e164", phone), ("email", email), ("company_key", key)):
         if value:
@@ -180,7 +181,7 @@ def _candidates(
             params.append(value)
     if not terms:
         if locking:
-            with connection.cursor() as cursor:
+            with prepared_cursor() as cursor:
                 cursor.execute(*locking)
         return []
     exact = " OR ".join(terms)
@@ -198,13 +199,10 @@ def _candidates(
         f"ORDER BY CASE WHEN {exact} THEN 0 ELSE 1 END, acquired_at DESC, id DESC "
         f"LIMIT {MAX_FUZZY_CANDIDATES}"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         if locking:
-            lock_sql, lock_params = locking
-            cursor.execute(f"{lock_sql}; {sql}", [*lock_params, *where_params, *params])
-            cursor.nextset()
-        else:
-            cursor.execute(sql, [*where_params, *params])
+            cursor.execute(*locking)
+        cursor.execute(sql, [*where_params, *params])
         return cursor.fetchall()
 
 

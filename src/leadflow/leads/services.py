@@ -11,6 +11,7 @@ from django.db.models.base import ModelState
 from leadflow.accounts import loads
 from leadflow.core import bulk
 from leadflow.core.audit import record_changes, snapshot
+from leadflow.core.statements import prepared_cursor
 
 from .models import OPEN_STATUSES, Lead, StageChange, reached
 from .numbering import counter_upsert_sql, format_number_sql, next_number
@@ -116,7 +117,8 @@ def save_new_lead(lead: Lead, *, day: date, by, at: datetime, reason: str = "") 
 
     On PostgreSQL this is one statement: the counter's upsert, the lead (its row as one JSON
     document) and the StageChange as data-modifying CTEs — one round trip instead of three
-    and no compilation of a 60-column `save()`. On SQLite, in-process, three plain
+    and no compilation of a 60-column `save()`; prepared, so the server plans it once per
+    connection (`core.statements`). On SQLite, in-process, three plain
     statements. The counter row stays locked until commit either way (no gaps)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a new lead is saved inside the transaction that numbers it")
@@ -125,7 +127,7 @@ def save_new_lead(lead: Lead, *, day: date, by, at: datetime, reason: str = "") 
     by_id = getattr(by, "pk", None)
     if connection.vendor == "postgresql":
         params = [root.pk, day, 1, 1, f"{root.code}{day:%Y%m%d}", bulk.as_record(lead)]
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(_new_lead_sql(), [*params, lead.status, at, by_id, reason[:500]])
             lead.pk, lead.number = cursor.fetchone()
     else:
