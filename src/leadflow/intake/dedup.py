@@ -90,7 +90,7 @@ def pick(
     given most recent first: (pk, matched on, open) or None. Pure; the importer calls it
     with the candidates of a whole batch."""
     use_name = bool(company_key) and customer_type != CustomerType.INDIVIDUAL
-    exact, fuzzy = [], []
+    exact, others = [], []
     for pk, status, lead_phone, lead_email, key, kind, *_rest in rows:
         row = (pk, status, lead_phone, lead_email)
         if (
@@ -99,15 +99,23 @@ def pick(
             or (use_name and key == company_key)
         ):
             exact.append(row)
-        elif (
-            use_name
-            and status in OPEN_STATUSES
-            and kind != CustomerType.INDIVIDUAL
-            and near_identical(company_key, key)
-        ):
-            fuzzy.append(row)
+        elif use_name and status in OPEN_STATUSES and kind != CustomerType.INDIVIDUAL:
+            others.append((row, key))
     best = _best(exact, phone_e164, email)
-    if best is None or not best[2]:  # nothing open matched exactly: a typo-apart open lead wins
+    if others and (best is None or not best[2]):
+        # nothing open matched exactly: a typo-apart open lead wins. The ratios in one call
+        # (a popular block gives hundreds of candidates), kept in the rows' order
+        hits = process.extract(
+            company_key,
+            [key for _row, key in others],
+            scorer=fuzz.ratio,
+            score_cutoff=FUZZY_THRESHOLD,
+            limit=None,
+        )
+        fuzzy = [
+            others[i][0] for key, _score, i in sorted(hits, key=lambda hit: hit[2])
+            if _same_numbers(company_key, key)
+        ]  # fmt: skip
         best = _best(fuzzy, phone_e164, email) or best
     return best
 
@@ -292,7 +300,11 @@ def recency(row: tuple) -> tuple[datetime, int]:
 
 def near_identical(a: str, b: str) -> bool:
     """A typo apart, but never names that differ in a number (一分店/1号店 ≠ 2号店)."""
-    return _DIGITS.findall(a) == _DIGITS.findall(b) and fuzz.ratio(a, b) >= FUZZY_THRESHOLD
+    return fuzz.ratio(a, b, score_cutoff=FUZZY_THRESHOLD) > 0 and _same_numbers(a, b)
+
+
+def _same_numbers(a: str, b: str) -> bool:
+    return _DIGITS.findall(a) == _DIGITS.findall(b)
 
 
 def _best(rows: list[tuple], phone: str, email: str) -> tuple[int, str, bool] | None:
