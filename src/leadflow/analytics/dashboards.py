@@ -281,11 +281,11 @@ def heat_chart(misses: dict, since: date, until: date, filters: Filters) -> dict
     reps = sorted(people, key=lambda pk: people[pk])
     row = {pk: i for i, pk in enumerate(reps)}
     col = {d: i for i, d in enumerate(days)}
+    # a rep's list, then the day: `drill(replace(filters, rep=rep), missed=day)` — built once
+    # per rep, not once per cell (a 90-day map of 200 reps has thousands)
+    lists = {rep: drill(replace(filters, rep=rep)) for rep in reps}
     cells = [
-        {
-            "value": [col[day], row[rep], n],
-            "url": drill(replace(filters, rep=rep), missed=day.isoformat()),
-        }
+        {"value": [col[day], row[rep], n], "url": f"{lists[rep]}&missed={day.isoformat()}"}
         for (rep, day), n in sorted(misses.items())
         if day in col and rep in row
     ]
