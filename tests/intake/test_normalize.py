@@ -185,8 +185,16 @@ def _parse_phone_slowly(written: str):
 
 @given(st.from_regex(r"1[0-9]{10}", fullmatch=True), st.sampled_from(["", "+86", "+86 ", "86"]))
 def test_r1_3_the_fast_path_for_chinese_mobiles_agrees_with_the_full_parser(digits, prefix):
-    written = prefix + digits  # both refuse what is no number at all (11000002100)
+    written = prefix + digits
     assert _outcome(parse_phone, written) == _outcome(_parse_phone_slowly, written)
+
+
+@pytest.mark.parametrize("written", ["11000002100", "11200002100", "17900002100", "12345678901"])
+def test_r1_3_eleven_digits_from_1_are_read_as_a_chinese_number_valid_or_not(written):
+    """Not refused as "not a phone number" (phonenumbers reads 110…, 112…, 179… as a
+    carrier's dialling prefix): kept as +86…, invalid, for screening to flag (R1.4)."""
+    phone = parse_phone(written)
+    assert (phone.e164, phone.valid) == ("+86" + written, False)
 
 
 def _outcome(parse, written: str):

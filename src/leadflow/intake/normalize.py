@@ -144,6 +144,10 @@ def parse_phone(raw: str, region: str = "CN") -> Phone:
     digits = re.sub(r"\D", "", text)
     if not text.startswith("+") and len(digits) == 13 and digits.startswith("86"):
         text = "+" + digits  # 8613800138000: a CN mobile written with its country code
+    elif region == "CN" and not text.startswith("+") and len(digits) == 11 and digits[0] == "1":
+        # eleven digits from 1: written as a mobile, so read as one (+86), valid or not — else
+        # phonenumbers takes 110…/112…/179… for a carrier's international prefix and refuses
+        text = "+86" + digits
     elif text.startswith("00"):
         text = "+" + digits[2:]
     try:
