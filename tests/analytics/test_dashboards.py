@@ -138,3 +138,20 @@ def test_r4_1_the_dashboard_period_defaults_to_the_last_90_days(client, desk):
         b = client.get("/dashboard/").context["board"]
     assert b.filters.until.isoformat() == "2026-11-20"
     assert (b.filters.until - b.filters.since).days == dashboards.PERIOD_DAYS - 1
+
+
+def test_r4_1_a_dashboard_asks_for_its_leads_id_range_once(
+    five, desk, django_assert_max_num_queries
+):
+    """The reports read child rows through the leads' id range (`lead_span`); a dashboard
+    hands every report the same leads, so the range is asked for once — and a filtered copy
+    of the leads, another set, has its own."""
+    leads = Lead.objects.all()
+    ids = sorted(Lead.objects.values_list("pk", flat=True))
+    assert len(ids) >= 5
+    with django_assert_max_num_queries(1):
+        assert queries.lead_span(leads) == (ids[0], ids[-1])
+        assert queries.lead_span(leads) == (ids[0], ids[-1])
+    fewer = leads.exclude(pk=ids[-1])
+    assert queries.lead_span(fewer) == (ids[0], ids[-2])
+    assert queries.lead_span(leads.none()) is None

@@ -322,12 +322,17 @@ class Whole(Func):
 
 
 def lead_span(leads: QuerySet[Lead]) -> tuple[int, int] | None:
-    """The smallest and largest id of `leads` (None: no leads), for `of_leads`."""
+    """The smallest and largest id of `leads` (None: no leads), for `of_leads`. Kept on the
+    queryset object: a dashboard hands the same one to every report, and each asked (four
+    times 20–30 ms on 1,000,000 leads). A filtered copy is another object and asks anew."""
+    if (known := leads.__dict__.get("_lead_span", ...)) is not ...:
+        return known
     # id + 0: PostgreSQL would otherwise walk the primary key from its end until a row
     # matched the period — most of the table — instead of reading the period's rows
     some = F("pk") + 0
     span = leads.order_by().aggregate(lo=Min(some), hi=Max(some))
-    return None if span["lo"] is None else (span["lo"], span["hi"])
+    leads._lead_span = None if span["lo"] is None else (span["lo"], span["hi"])
+    return leads._lead_span
 
 
 def of_leads(rows: QuerySet, leads: QuerySet[Lead], span: tuple[int, int] | None) -> QuerySet:
