@@ -125,9 +125,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # dashboards' GROUP BYs take to run (bench/analytics.py); off for LeadFlow's connections
     # whatever the server's default.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-    # the statements of core.statements' cursors are prepared the first time they run (Django's
-    # own cursors bind parameters client-side and are never prepared)
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background tasks (Django's tasks framework) and cache --------------------------------

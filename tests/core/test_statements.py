@@ -54,3 +54,6 @@ def test_r1_6_an_intake_prepares_its_statements_once_and_the_orm_none(support):
         for _ in range(3):
             submit(support)
     assert sorted(prepared()) == sorted(before)  # reused, not prepared again
+    # outside those cursors psycopg prepares (and counts) nothing, as Django configures it:
+    # counted, the ORM's statements would be kept by their full text, values and all
+    assert connection.connection.prepare_threshold is None

@@ -5,10 +5,15 @@ statement reaches the server as new text, and the server parses and plans it eac
 For the few statements that run on every intake that was most of the server's work — the
 duplicate candidates took 0.7 ms to plan and 0.5 ms to run (EXPLAIN ANALYZE, 150,000
 leads). `prepared_cursor()` is a cursor on the same connection and transaction that binds
-server-side, and so prepares each statement the first time the connection runs it
-(`prepare_threshold` 0 in the settings; psycopg keeps the last 100 per connection; Django's
-own cursors bind client-side and never prepare). The server then plans a statement once,
-or — where its parameters could change the plan — chooses a generic or a custom plan.
+server-side and prepares each statement the first time the connection runs it (psycopg
+keeps the last 100 per connection). The server then plans a statement once, or — where its
+parameters could change the plan — chooses a generic or a custom plan.
+
+psycopg's preparing is on (`prepare_threshold` 0) only while such a cursor is open. Django
+turns it off (None) for good reason: switched on for the whole connection, psycopg counts
+every statement it runs, keyed by its full text — and Django's client-side statements carry
+their values, an import's id lists among them: the importer's peak memory rose by 26 MB
+(bench/import.py, 498 → 524 MB) when it was on for all.
 
 Server-side parameters are typed: a `None` or a string arrives as "unknown" and the server
 infers its type from where it stands (a column compared or inserted into); where nothing
@@ -36,11 +41,16 @@ def prepared_cursor() -> Iterator:
 
     connection.ensure_connection()  # as `connection.cursor()` does, with another cursor class
     connection.validate_thread_sharing()
-    raw = psycopg.Cursor(connection.connection)
+    native = connection.connection
+    raw = psycopg.Cursor(native)
     wrapped = (
         connection.make_debug_cursor(raw)
         if connection.queries_logged
         else connection.make_cursor(raw)
     )
-    with wrapped as cursor:
-        yield cursor
+    was, native.prepare_threshold = native.prepare_threshold, 0
+    try:
+        with wrapped as cursor:
+            yield cursor
+    finally:
+        native.prepare_threshold = was
