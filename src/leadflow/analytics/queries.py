@@ -385,7 +385,6 @@ def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cy
     The database does the counting: times to first contact to the minute and stays in a
     stage to the hour, as (value, how many) rows; leads not won by whole days followed; only
     the won leads' times are read one by one (exact to the second)."""
-    code_of = _channel_codes(top_level)
     minutes = (
         leads.filter(first_contact_at__isnull=False)
         .annotate(m=Nearest(Seconds("first_contact_at", "acquired_at") / 60.0))
@@ -398,22 +397,25 @@ def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cy
     to_won: list[float] = []
     won_by_channel: dict[str, list[float]] = defaultdict(list)
     observations: dict[str, list[tuple]] = defaultdict(list)
-    for channel, seconds in (
+    won_rows = list(
         leads.filter(won).annotate(s=Seconds("won_at", "acquired_at"))
         .values_list("channel_id", "s")
-    ):  # fmt: skip
-        code, days = code_of[channel], seconds / DAY
-        to_won.append(days)
-        won_by_channel[code].append(days)
-        observations[code].append((max(days, 0.0), True))
-    for channel, days, n in (
+    )  # fmt: skip
+    open_rows = list(
         leads.exclude(won)
         .annotate(d=Whole(Seconds(Value(now), "acquired_at") / DAY))
         .order_by()
         .values("channel_id", "d")
         .annotate(n=Count("pk"))
         .values_list("channel_id", "d", "n")
-    ):  # followed until now: a lead closed without a win stays among those not won
+    )
+    code_of = _channel_codes(top_level)  # read after the leads: it knows all their channels
+    for channel, seconds in won_rows:
+        code, days = code_of[channel], seconds / DAY
+        to_won.append(days)
+        won_by_channel[code].append(days)
+        observations[code].append((max(days, 0.0), True))
+    for channel, days, n in open_rows:  # followed until now: closed without a win = not won
         observations[code_of[channel]].append((max(float(days), 0.0), False, n))
     in_stage, still = _stays(leads)
     return Cycle(
