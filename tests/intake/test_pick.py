@@ -1,10 +1,13 @@
 """R1.5: the choice among duplicate candidates. `pick` scores the fuzzy candidates in one
 rapidfuzz call; it must choose exactly what checking each row on its own would choose."""
 
+import re
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
-from leadflow.intake.dedup import near_identical, pick
+from leadflow.intake.dedup import FUZZY_THRESHOLD, near_identical_among, pick
 from leadflow.leads.models import OPEN_STATUSES, CustomerType, Status
 
 STATUSES = [Status.PENDING_REVIEW, Status.CONTACTING, Status.WON, Status.INVALID]
@@ -21,6 +24,12 @@ KEYS = [
     "远航物流",
 ]
 PHONES = ["", "+8613913572468", "+8613800138001"]
+
+
+def near_identical(a: str, b: str) -> bool:
+    """The rule, pair by pair: a typo apart, and the same numbers in both."""
+    same_numbers = re.findall(r"\d+", a) == re.findall(r"\d+", b)
+    return fuzz.ratio(a, b) >= FUZZY_THRESHOLD and same_numbers
 
 
 def plain_pick(rows, *, phone_e164, email, company_key, customer_type):
@@ -98,9 +107,9 @@ def test_r1_5_pick_chooses_what_each_row_on_its_own_would(rows, phone, email, ke
 
 
 def test_r1_5_a_typo_apart_open_lead_is_found_but_not_one_with_another_number():
-    assert near_identical(BASE, "恒瑞精密机城设备")
-    assert not near_identical("恒瑞精密机械设备1号", "恒瑞精密机械设备2号")
-    assert not near_identical("恒瑞精密机械", "恒瑞精密机城")  # short keys: exact only
+    assert near_identical_among(BASE, ["恒瑞精密机城设备"]) == [0]
+    assert near_identical_among("恒瑞精密机械设备1号", ["恒瑞精密机械设备2号"]) == []
+    assert near_identical_among("恒瑞精密机械", ["恒瑞精密机城"]) == []  # short keys: exact only
     rows = [
         (1, Status.CONTACTING, "", "", "恒瑞精密机械设备2号", CustomerType.ENTERPRISE),
         (2, Status.WON, "", "", "恒瑞精密机城设备", CustomerType.ENTERPRISE),

@@ -103,20 +103,9 @@ def pick(
             others.append((row, key))
     best = _best(exact, phone_e164, email)
     if others and (best is None or not best[2]):
-        # nothing open matched exactly: a typo-apart open lead wins. The ratios in one call
-        # (a popular block gives hundreds of candidates), kept in the rows' order
-        hits = process.extract(
-            company_key,
-            [key for _row, key in others],
-            scorer=fuzz.ratio,
-            score_cutoff=FUZZY_THRESHOLD,
-            limit=None,
-        )
-        fuzzy = [
-            others[i][0] for key, _score, i in sorted(hits, key=lambda hit: hit[2])
-            if _same_numbers(company_key, key)
-        ]  # fmt: skip
-        best = _best(fuzzy, phone_e164, email) or best
+        # nothing open matched exactly: a typo-apart open lead wins
+        near = near_identical_among(company_key, [key for _row, key in others])
+        best = _best([others[i][0] for i in near], phone_e164, email) or best
     return best
 
 
@@ -217,7 +206,7 @@ def _candidates(
 def candidates_for_batch(phones: set[str], emails: set[str], keys: set[str]) -> list[tuple]:
     """The leads a batch of intakes could repeat, in `pick`'s row shape and then the lead's
     number: exact phone / email / key matches of any status, and the open leads whose names
-    are near-identical (`near_identical`) to a key of the batch. The fuzzy step reads only
+    are near-identical (`near_identical_among`) to a key of the batch. The fuzzy step reads only
     ids and keys of the blocks (in their length windows) and fetches whole rows for the few
     that match. Lists of values go as `select_among` sends them."""
     table = Lead._meta.db_table
@@ -251,11 +240,7 @@ def _fuzzy_ids(cursor, table: str, keys: set[str]) -> set[int]:
     matched = set()
     for key in keys:
         ids, block_keys = by_block.get(block_of(key), ((), ()))
-        for other, _score, i in process.extract(
-            key, block_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD, limit=None
-        ):
-            if near_identical(key, other):
-                matched.add(ids[i])
+        matched.update(ids[i] for i in near_identical_among(key, block_keys))
     return matched
 
 
@@ -298,9 +283,14 @@ def recency(row: tuple) -> tuple[datetime, int]:
     return moment, row[0]
 
 
-def near_identical(a: str, b: str) -> bool:
-    """A typo apart, but never names that differ in a number (一分店/1号店 ≠ 2号店)."""
-    return fuzz.ratio(a, b, score_cutoff=FUZZY_THRESHOLD) > 0 and _same_numbers(a, b)
+def near_identical_among(key: str, keys: list[str]) -> list[int]:
+    """The positions, in order, of the `keys` near-identical to `key`: a typo apart
+    (`FUZZY_THRESHOLD`), but never names that differ in a number (一分店/1号店 ≠ 2号店). The
+    ratios in one rapidfuzz call (a popular block holds hundreds of keys), numbers compared
+    only for the close ones. An intake's candidates, a batch's blocks and the importer's
+    index use it."""
+    hits = process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD, limit=None)
+    return sorted(i for other, _score, i in hits if _same_numbers(key, other))
 
 
 def _same_numbers(a: str, b: str) -> bool:

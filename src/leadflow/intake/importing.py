@@ -30,7 +30,6 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from rapidfuzz import fuzz, process
 
 from leadflow.core import bulk
 from leadflow.core.audit import record_changes, snapshot
@@ -52,11 +51,10 @@ from leadflow.leads.services import STAGE_CHANGE_COLUMNS, blank_lead, last_chang
 
 from .columns import BY_NAME, HISTORY, KEYS, suggest
 from .dedup import (
-    FUZZY_THRESHOLD,
     block_of,
     candidates_for_batch,
     lock_all_intake,
-    near_identical,
+    near_identical_among,
     pick,
     recency,
 )
@@ -785,16 +783,9 @@ class _CandidateIndex:
                 found[row[0]] = row
             block = block_of(key)
             if block in self.by_block:
-                for _key, _score, i in process.extract(
-                    key,
-                    self.block_keys[block],
-                    scorer=fuzz.ratio,
-                    score_cutoff=FUZZY_THRESHOLD,
-                    limit=None,
-                ):
+                for i in near_identical_among(key, self.block_keys[block]):
                     row = self.by_block[block][i]
-                    if row[0] not in found and near_identical(key, row[4]):
-                        found[row[0]] = row
+                    found.setdefault(row[0], row)
         return found
 
 
