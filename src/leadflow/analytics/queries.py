@@ -429,12 +429,12 @@ def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cy
 
 
 def _channel_codes(top_level: bool) -> dict[int, str]:
-    """Channel id → the code its leads count under: its parent's (a top-level channel's own)
-    or, with `top_level` False, its own. Grouping the leads by channel id and folding here
+    """Channel id → the code its leads count under: its root's (`Channel.root`) or, with
+    `top_level` False, its own. Grouping the leads by channel id and folding here
     spares each query two joins (the not-won histogram: 126 → 62 ms on 123,000 leads)."""
     return {
-        pk: (parent or code) if top_level else code
-        for pk, code, parent in Channel.objects.values_list("pk", "code", "parent__code")
+        c.pk: (c.root.code if top_level else c.code)
+        for c in Channel.objects.select_related("parent")
     }
 
 
