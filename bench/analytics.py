@@ -48,7 +48,7 @@ def seed(leads: int, followups: int, rng) -> dict:
     from leadflow.accounts.models import RepProfile, Role, Team, User
     from leadflow.assignment.models import Assignment
     from leadflow.core import bulk
-    from leadflow.followups.models import FollowUp
+    from leadflow.followups.models import FollowUp, Tally
     from leadflow.leads.models import Channel, Industry, Lead, StageChange
 
     now = timezone.now()
@@ -184,6 +184,7 @@ def seed(leads: int, followups: int, rng) -> dict:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
                 )
+    Tally.rebuild()  # the follow-ups were written in bulk, not one by one
     settle()
     return counts
 

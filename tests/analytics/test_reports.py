@@ -9,6 +9,7 @@ import pytest
 from leadflow.analytics import queries
 from leadflow.analytics.models import ChannelCost
 from leadflow.followups import services
+from leadflow.followups.models import Tally
 from leadflow.followups.services import Contact
 from leadflow.leads.models import Channel, Lead, Status, reached
 from leadflow.leads.queries import visible_leads
@@ -214,3 +215,45 @@ def test_r4_4_follow_up_discipline_per_rep_and_team(five, client, desk):
     body = api(client, "get", "/analytics/discipline", desk.m_east).json()
     totals = [r for r in body if r["rep"] is None]
     assert totals[0]["first_contact"]["missed"] == 1 and totals[0]["first_contact"]["rate"] == 0.8
+
+
+def test_r4_4_the_tallies_count_every_record_as_the_records_themselves(five, desk):
+    """Discipline over all time reads the tallies kept as records are written; over a
+    period it reads the records. Both count the same, and `rebuild` gives the same tallies."""
+    lead = desk.working(T0)
+    talked = T0 + timedelta(hours=1)
+    for when, written in [
+        (talked, talked),
+        (talked + timedelta(days=9), talked + timedelta(days=10)),
+    ]:
+        services.record_followup(
+            lead=lead, by=lead.owner, now=written,
+            contact=Contact(contact_at=when, method="phone", feedback="x"),
+        )  # fmt: skip
+    services.record_followup(  # the manager calls too: a tally of their own on the lead
+        lead=lead, by=desk.m_east, now=talked + timedelta(days=11),
+        contact=Contact(contact_at=talked + timedelta(days=11), method="visit", feedback="x"),
+    )  # fmt: skip
+    mine = Tally.objects.get(lead=lead, by=lead.owner)
+    assert [getattr(mine, n) for n in Tally.COUNTS] == [2, 1, 1, 0, 0, 1, 1]
+    kept = {
+        (t.lead_id, t.by_id): [getattr(t, n) for n in Tally.COUNTS] for t in Tally.objects.all()
+    }
+    assert len(kept) == 5  # A, B, E, this lead by its owner and by the manager
+    Tally.rebuild()
+    assert {
+        (t.lead_id, t.by_id): [getattr(t, n) for n in Tally.COUNTS] for t in Tally.objects.all()
+    } == kept
+    now = at(2026, 12, 1, 10)
+    always = (at(2020, 1, 1), at(2030, 1, 1))
+    fields = ("first_contact", "cadence", "records")
+    by_tally = {r.rep: [vars(getattr(r, f)) for f in fields] for r in
+                queries.discipline(Lead.objects.all(), now=now)}  # fmt: skip
+    by_record = {r.rep: [vars(getattr(r, f)) for f in fields] for r in
+                 queries.discipline(Lead.objects.all(), now=now, during=always)}  # fmt: skip
+    assert by_tally == by_record
+    assert by_tally[desk.m_east][2] == {"on_time": 1, "late": 0, "missed": 0}
+    contacted = {r.rep: r.contacted for r in queries.reps(Lead.objects.all())}
+    assert contacted[lead.owner] >= 1 and contacted.get(desk.m_east, 0) == 0
+    lead.delete()  # the tallies go with their lead
+    assert not Tally.objects.filter(lead_id=lead.pk).exists()

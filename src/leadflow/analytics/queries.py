@@ -47,7 +47,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.accounts.models import User
 from leadflow.assignment.models import Assignment
-from leadflow.followups.models import FollowUp, ReviewItem, Task
+from leadflow.followups.models import FollowUp, ReviewItem, Tally, Task
 from leadflow.leads.models import FUNNEL_STEPS, Channel, Lead, StageChange, Status, outcome
 from leadflow.leads.models import WORKING_STATUSES as WORKING
 from leadflow.leads.queries import (
@@ -282,11 +282,12 @@ WORKED_STAGES = (S.UNASSIGNED, S.ASSIGNED, S.CONTACTING, S.QUALIFIED, S.EVALUATI
 
 class Seconds(Func):
     """`end − start` in seconds, computed by the database (both are datetimes). A float:
-    PostgreSQL's EXTRACT gives numeric, slower to compute with and to read (as Decimal)."""
+    PostgreSQL's EXTRACT gives numeric, twice as slow to compute as date_part's double
+    (stays in a stage, 640,000 stage changes: 307 → 155 ms) and read as Decimal."""
 
     output_field = FloatField()
     arg_joiner = " - "
-    template = "EXTRACT(EPOCH FROM (%(expressions)s))::float8"
+    template = "date_part('epoch', %(expressions)s)"
 
     def as_sqlite(self, compiler, connection, **extra):
         return super().as_sql(
@@ -451,7 +452,7 @@ def _stays(leads: QuerySet[Lead]) -> tuple[dict[str, stats.Summary], dict[str, i
         .annotate(h=Nearest(Seconds("at", "entered_at") / 3600.0))
         .order_by()
         .values("from_status", "h")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values_list("from_status", "h", "n")
     ):
         hours[status].append((h / 24, n))
@@ -529,15 +530,15 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
         answered.annotate(m=Nearest(Seconds("answered_at", "at") / 60.0))
         .order_by()
         .values("rep", "m")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values_list("rep", "m", "n")
     ):
         answers[rep_id].append((minutes / 60, n))
-    contacted = dict(
-        of_leads(FollowUp.objects.filter(first=True), leads, span)
+    contacted = dict(  # one first contact per lead: a tally row each
+        of_leads(Tally.objects.filter(first__gt=0), leads, span)
         .order_by()
         .values("by")
-        .annotate(n=Count("lead", distinct=True))
+        .annotate(n=Count("*"))
         .values_list("by", "n")
     )
     owned: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
@@ -700,27 +701,36 @@ def discipline(
         return rows[rep_id]
 
     span = lead_span(leads)
-    followups = of_leads(FollowUp.objects.all(), leads, span)
-    if during:
-        followups = followups.filter(contact_at__gte=during[0], contact_at__lt=during[1])
-    kept = Q(contact_at__lte=F("due"))
-    missed = Q(contact_at__gt=F("due"))
-    for r in (
-        followups.order_by()
-        .values("by")
-        .annotate(
-            first_on=Count("pk", filter=Q(first=True) & kept),
-            first_late=Count("pk", filter=Q(first=True) & missed),
-            cadence_on=Count("pk", filter=Q(first=False) & kept),
-            cadence_late=Count("pk", filter=Q(first=False) & missed),
-            records_late=Count("pk", filter=Q(late=True)),
-            n=Count("pk"),
+    if during:  # the week's records themselves
+        kept = Q(contact_at__lte=F("due"))
+        missed = Q(contact_at__gt=F("due"))
+        made = (
+            of_leads(FollowUp.objects.all(), leads, span)
+            .filter(contact_at__gte=during[0], contact_at__lt=during[1])
+            .order_by()
+            .values("by")
+            .annotate(
+                first_on=Count("pk", filter=Q(first=True) & kept),
+                first_late=Count("pk", filter=Q(first=True) & missed),
+                cadence_on=Count("pk", filter=Q(first=False) & kept),
+                cadence_late=Count("pk", filter=Q(first=False) & missed),
+                records_late=Count("pk", filter=Q(late=True)),
+                made=Count("pk"),
+            )
         )
-    ):
+    else:  # every record: their tallies, a row per lead and author instead of ten
+        made = (
+            of_leads(Tally.objects.all(), leads, span)
+            .order_by()
+            .values("by")
+            .annotate(**{name: Sum(name) for name in Tally.COUNTS})
+        )
+    for r in made:
         mine = row(r["by"])
         mine.first_contact.on_time, mine.first_contact.late = r["first_on"], r["first_late"]
         mine.cadence.on_time, mine.cadence.late = r["cadence_on"], r["cadence_late"]
-        mine.records.on_time, mine.records.late = r["n"] - r["records_late"], r["records_late"]
+        mine.records.on_time = r["made"] - r["records_late"]
+        mine.records.late = r["records_late"]
     working = leads.filter(status__in=WORKING, owner__isnull=False)
     overdue = Q(first_contact_at=None, first_contact_due__lt=now) | Q(next_followup_due__lt=now)
     first_missed = Q(first_contact_at=None, first_contact_due__lt=now)
@@ -783,7 +793,7 @@ def sla_misses(
         late.annotate(day=LocalDate("due"))
         .order_by()
         .values("by", "day")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not the id: the index of late records covers the rest
         .values_list("by", "day", "n")
     ):
         misses[(rep_id, as_date(day))] += n
