@@ -336,6 +336,39 @@ def lead_span(leads: QuerySet[Lead]) -> tuple[int, int] | None:
     return leads._lead_span
 
 
+def assignments(leads: QuerySet[Lead]) -> dict[int, dict[str, int]]:
+    """Per rep, the assignments of `leads` (`_by_rep`), for the reps table (R4.5) and the
+    confirmations of the discipline report (R4.4) in one pass; kept on the queryset object
+    as `lead_span` is."""
+    if (known := leads.__dict__.get("_assignments")) is not None:
+        return known
+    leads._assignments = _by_rep(of_leads(Assignment.objects.all(), leads, lead_span(leads)))
+    return leads._assignments
+
+
+def _by_rep(rows: QuerySet) -> dict[int, dict[str, int]]:
+    """Assignments per rep: placed (any kind: automatic, manual, claimed) and how they
+    ended; the offers among them (not claims) answered by the deadline, late, or lapsed."""
+    A = Assignment
+    offer = ~Q(kind=A.Kind.CLAIM)
+    answered = offer & Q(state__in=(A.State.ACCEPTED, A.State.DECLINED), accept_due__isnull=False)
+    return {
+        r.pop("rep"): r
+        for r in rows.order_by()
+        .values("rep")
+        .annotate(
+            n=Count("pk"),
+            accepted=Count("pk", filter=Q(state=A.State.ACCEPTED)),
+            declined=Count("pk", filter=Q(state=A.State.DECLINED)),
+            lapsed=Count("pk", filter=Q(state=A.State.EXPIRED)),
+            offers=Count("pk", filter=offer),
+            on=Count("pk", filter=answered & Q(answered_at__lte=F("accept_due"))),
+            late=Count("pk", filter=answered & Q(answered_at__gt=F("accept_due"))),
+            offers_lapsed=Count("pk", filter=offer & Q(state=A.State.EXPIRED)),
+        )
+    }
+
+
 def of_leads(rows: QuerySet, leads: QuerySet[Lead], span: tuple[int, int] | None) -> QuerySet:
     """`rows` (follow-ups, stage changes, assignments …) of `leads`. Besides the lead filter
     itself, the range of those leads' ids (`lead_span`): always true, and as leads arrive in
@@ -360,9 +393,11 @@ class LocalDate(Func):
 
     def as_sql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
-        unit = "month" if self.month else "day"
         zone = timezone.get_default_timezone_name()
-        return f"(date_trunc('{unit}', {sql} AT TIME ZONE %s))::date", [*params, zone]
+        if self.month:
+            return f"(date_trunc('month', {sql} AT TIME ZONE %s))::date", [*params, zone]
+        # a cast, not date_trunc('day'): late records by day, 145,000 rows: 141 → 80 ms
+        return f"({sql} AT TIME ZONE %s)::date", [*params, zone]
 
     def as_sqlite(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
@@ -508,20 +543,8 @@ class RepRow:
 def reps(leads: QuerySet[Lead]) -> list[RepRow]:
     """Per rep, over `leads` (R4.5): assigned, accepted, contacted, won, win rate, response
     time, grading accuracy from the weekly review, and conversion by grade. Most won first."""
-    A = Assignment.State
     span = lead_span(leads)
-    placed = {
-        r["rep"]: r
-        for r in of_leads(Assignment.objects.all(), leads, span)
-        .order_by()
-        .values("rep")
-        .annotate(
-            n=Count("pk"),
-            accepted=Count("pk", filter=Q(state=A.ACCEPTED)),
-            declined=Count("pk", filter=Q(state=A.DECLINED)),
-            lapsed=Count("pk", filter=Q(state=A.EXPIRED)),
-        )
-    }
+    placed = assignments(leads)
     answers: dict[int, list[tuple[float, int]]] = defaultdict(list)  # minutes to answer
     answered = of_leads(Assignment.objects.filter(answered_at__isnull=False), leads, span).exclude(
         kind=Assignment.Kind.CLAIM
@@ -751,22 +774,18 @@ def discipline(
         row(r["owner"]).first_contact.missed = r["first"]
         row(r["owner"]).cadence.missed = r["cadence"]
         row(r["owner"]).overdue_now += r["overdue"]
-    A = Assignment
-    offered = of_leads(A.objects.exclude(kind=A.Kind.CLAIM), leads, span)
     if during:
-        offered = offered.filter(at__gte=during[0], at__lt=during[1])
-    answered = Q(state__in=(A.State.ACCEPTED, A.State.DECLINED), accept_due__isnull=False)
-    for r in (
-        offered.order_by()
-        .values("rep")
-        .annotate(
-            on=Count("pk", filter=answered & Q(answered_at__lte=F("accept_due"))),
-            late=Count("pk", filter=answered & Q(answered_at__gt=F("accept_due"))),
-            lapsed=Count("pk", filter=Q(state=A.State.EXPIRED)),
+        placed = _by_rep(
+            of_leads(Assignment.objects.all(), leads, span).filter(
+                at__gte=during[0], at__lt=during[1]
+            )
         )
-    ):
-        kept_ = row(r["rep"]).confirmations
-        kept_.on_time, kept_.late, kept_.missed = r["on"], r["late"], r["lapsed"]
+    else:
+        placed = assignments(leads)
+    for rep_id, r in placed.items():
+        if r["offers"]:
+            kept_ = row(rep_id).confirmations
+            kept_.on_time, kept_.late, kept_.missed = r["on"], r["late"], r["offers_lapsed"]
     late_tasks = Task.objects.filter(
         lead__in=leads.filter(status__in=WORKING), done_at=None, due__lt=now
     )
