@@ -6,11 +6,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 
+from leadflow.accounts.models import Role
 from leadflow.analytics import dashboards, queries
 from leadflow.followups import services
 from leadflow.followups.services import Contact
 from leadflow.leads.models import Lead
 
+from ..factories import make_user
 from ..followups.conftest import T0, at
 
 pytestmark = pytest.mark.django_db
@@ -149,9 +151,34 @@ def test_r4_1_a_dashboard_asks_for_its_leads_id_range_once(
     leads = Lead.objects.all()
     ids = sorted(Lead.objects.values_list("pk", flat=True))
     assert len(ids) >= 5
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(2):  # the range, and the ids: they are few
         assert queries.lead_span(leads) == (ids[0], ids[-1])
         assert queries.lead_span(leads) == (ids[0], ids[-1])
+        assert sorted(queries.lead_ids(leads)) == ids
     fewer = leads.exclude(pk=ids[-1])
     assert queries.lead_span(fewer) == (ids[0], ids[-2])
     assert queries.lead_span(leads.none()) is None
+
+
+@pytest.mark.parametrize("who", ["admin", "m_east", "support", "east1"])
+def test_r4_1_r4_4_r4_5_few_leads_by_their_ids_many_by_their_filter_count_the_same(
+    five, desk, monkeypatch, who
+):
+    """Reports read the child rows of a few leads through their ids (`of_leads`), of many
+    through the lead filter: both ways give every figure of every dashboard the same."""
+    missed = desk.working(T0)
+    services.record_followup(
+        lead=missed, by=missed.owner, now=at(2026, 11, 4, 16),  # after its deadline
+        contact=Contact(contact_at=at(2026, 11, 4, 15), method="phone", feedback="x"),
+    )  # fmt: skip
+    desk.admin = make_user("boss", Role.ADMIN)
+    user, now = getattr(desk, who), at(2026, 11, 20, 9)
+    period = queries.Filters(since=at(2026, 10, 1).date(), until=at(2026, 11, 20).date())
+    few = dashboards.build(user, period, now=now)
+    assert queries.lead_ids(dashboards.scoped(user, period)[0]) is not None
+    monkeypatch.setattr(queries, "FEW", 0)
+    many = dashboards.build(user, period, now=now)
+    assert queries.lead_ids(dashboards.scoped(user, period)[0]) is None
+    assert few.kpis and few.charts
+    for name in ("kpis", "charts", "reps", "discipline", "teams", "cycle", "losses", "funnel"):
+        assert getattr(few, name) == getattr(many, name), name

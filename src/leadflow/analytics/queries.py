@@ -322,18 +322,31 @@ class Whole(Func):
         )
 
 
+FEW = 20_000  # a lead set up to this size is sent to the child tables as its ids
+
+
 def lead_span(leads: QuerySet[Lead]) -> tuple[int, int] | None:
-    """The smallest and largest id of `leads` (None: no leads), for `of_leads`. Kept on the
-    queryset object: a dashboard hands the same one to every report, and each asked (four
-    times 20–30 ms on 1,000,000 leads). A filtered copy is another object and asks anew."""
+    """The smallest and largest id of `leads` (None: no leads), for `of_leads`; and, when
+    they are few (`FEW`), their ids (`lead_ids`). Kept on the queryset object: a dashboard
+    hands the same one to every report, and each asked (four times 20–30 ms on 1,000,000
+    leads). A filtered copy is another object and asks anew."""
     if (known := leads.__dict__.get("_lead_span", ...)) is not ...:
         return known
     # id + 0: PostgreSQL would otherwise walk the primary key from its end until a row
     # matched the period — most of the table — instead of reading the period's rows
     some = F("pk") + 0
-    span = leads.order_by().aggregate(lo=Min(some), hi=Max(some))
+    span = leads.order_by().aggregate(lo=Min(some), hi=Max(some), n=Count("pk"))
     leads._lead_span = None if span["lo"] is None else (span["lo"], span["hi"])
+    leads._lead_ids = None
+    if leads._lead_span and span["n"] <= FEW:
+        leads._lead_ids = list(leads.order_by().values_list("pk", flat=True))
     return leads._lead_span
+
+
+def lead_ids(leads: QuerySet[Lead]) -> list[int] | None:
+    """The ids of `leads` when there are at most `FEW` of them (None: more)."""
+    lead_span(leads)
+    return leads._lead_ids
 
 
 def assignments(leads: QuerySet[Lead]) -> dict[int, dict[str, int]]:
@@ -370,12 +383,19 @@ def _by_rep(rows: QuerySet) -> dict[int, dict[str, int]]:
 
 
 def of_leads(rows: QuerySet, leads: QuerySet[Lead], span: tuple[int, int] | None) -> QuerySet:
-    """`rows` (follow-ups, stage changes, assignments …) of `leads`. Besides the lead filter
-    itself, the range of those leads' ids (`lead_span`): always true, and as leads arrive in
-    order (ids follow acquisition), it lets the database read only that stretch of the rows'
-    lead index instead of the whole table for a dashboard's period."""
+    """`rows` (follow-ups, stage changes, assignments …) of `leads`.
+
+    A few leads (a team's, a rep's) go as their ids, one array parameter (`__among`): the
+    database looks each up in the rows' lead index instead of evaluating the lead filter
+    again in every report (a manager's tallies 67 → 27 ms, stage changes 114 → 44 ms). Many
+    (everyone's last 90 days) go as the lead filter itself, with the range of their ids
+    (`lead_span`): always true, and as leads arrive in order (ids follow acquisition), it
+    lets the database read only that stretch of the rows' lead index instead of the whole
+    table; an array of 120,000 ids would be slower (tallies 65 → 284 ms)."""
     if span is None:
         return rows.none()
+    if (ids := lead_ids(leads)) is not None:
+        return rows.filter(lead_id__among=ids)
     return rows.filter(lead__in=leads, lead_id__gte=span[0], lead_id__lte=span[1])
 
 
