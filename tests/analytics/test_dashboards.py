@@ -182,3 +182,21 @@ def test_r4_1_r4_4_r4_5_few_leads_by_their_ids_many_by_their_filter_count_the_sa
     assert few.kpis and few.charts
     for name in ("kpis", "charts", "reps", "discipline", "teams", "cycle", "losses", "funnel"):
         assert getattr(few, name) == getattr(many, name), name
+
+
+def test_r4_1_every_lead_there_is_reads_every_row_and_counts_as_a_filtered_set(five, desk):
+    """All the leads (an administrator over all time) read the child rows without a lead
+    filter; the figures are those of the same leads chosen by a filter."""
+    now = at(2026, 11, 20, 9)
+    every, chosen = Lead.objects.all(), Lead.objects.filter(pk__gt=0)
+    assert not every.query.has_filters() and chosen.query.has_filters()
+    reports = [
+        lambda leads: queries.discipline(leads, now=now),
+        lambda leads: queries.cycle(leads, now=now),
+        lambda leads: queries.sla_misses(leads, now=now, since=T0.date(), until=now.date()),
+        queries.reps,
+        queries.losses,
+    ]
+    for report in reports:
+        assert report(every) == report(chosen)
+    assert queries.reps(every) and queries.discipline(every, now=now)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from leadflow.analytics import queries
+from leadflow.analytics import queries, stats
 from leadflow.analytics.models import ChannelCost
 from leadflow.followups import services
 from leadflow.followups.models import Tally
@@ -172,6 +172,22 @@ def test_r4_5_reps_assigned_accepted_contacted_won_and_grading(five, client, des
     assert rep.by_grade["B"][1] == 1  # won, graded B after the review
     body = api(client, "get", "/analytics/reps", desk.m_east).json()
     assert {r["rep"] for r in body} >= {a.owner.username}
+
+
+def test_r4_5_response_time_is_each_reps_median_interpolated(desk):
+    """The median answer time per rep — computed by PostgreSQL, counted out on SQLite —
+    as `stats.quantile` gives it over the answers themselves (between the two middle ones)."""
+    from leadflow.assignment.models import Assignment
+
+    for minutes in (10, 20, 35, 60, 90, 150, 45, 200):
+        desk.working(T0, accept_after=timedelta(minutes=minutes))
+    taken: dict[int, list[float]] = {}
+    for a in Assignment.objects.filter(answered_at__isnull=False).exclude(kind="claim"):
+        taken.setdefault(a.rep_id, []).append(round((a.answered_at - a.at).seconds / 60) / 60)
+    assert any(len(v) % 2 == 0 for v in taken.values())  # a median between two answers
+    rows = {r.rep.pk: r.response_hours for r in queries.reps(Lead.objects.all())}
+    for rep_id, hours in taken.items():
+        assert rows[rep_id] == pytest.approx(stats.quantile(sorted(hours), 0.5))
 
 
 def test_r4_6_losses_by_reason_stage_and_competitor(five, client, desk):

@@ -21,7 +21,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+from django.db import connections
 from django.db.models import (
+    Aggregate,
     Case,
     CharField,
     Count,
@@ -568,18 +570,10 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
     time, grading accuracy from the weekly review, and conversion by grade. Most won first."""
     span = lead_span(leads)
     placed = assignments(leads)
-    answers: dict[int, list[tuple[float, int]]] = defaultdict(list)  # minutes to answer
     answered = of_leads(Assignment.objects.filter(answered_at__isnull=False), leads, span).exclude(
         kind=Assignment.Kind.CLAIM
     )
-    for rep_id, minutes, n in (
-        answered.annotate(m=Nearest(Seconds("answered_at", "at") / 60.0))
-        .order_by()
-        .values("rep", "m")
-        .annotate(n=Count("*"))
-        .values_list("rep", "m", "n")
-    ):
-        answers[rep_id].append((minutes / 60, n))
+    response = _median_per_rep(answered, Nearest(Seconds("answered_at", "at") / 60.0))
     contacted = dict(  # one first contact per lead: a tally row each
         of_leads(Tally.objects.filter(first__gt=0), leads, span)
         .order_by()
@@ -625,13 +619,41 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
                 owned=sum(n for n, _w in grades.values()),
                 won=sum(w for _n, w in grades.values()),
                 won_amount=amounts.get(pk, Decimal(0)),
-                response_hours=stats.summarize_counts(answers.get(pk, ())).median,
+                response_hours=None if response.get(pk) is None else response[pk] / 60,
                 reviewed=reviews.get(pk, {}).get("n", 0),
                 confirmed=reviews.get(pk, {}).get("confirmed", 0),
                 by_grade={g: (n, w) for g, (n, w) in sorted(grades.items())},
             )
         )
     return sorted(result, key=lambda r: (-r.won, -r.owned, r.rep.username))
+
+
+class Median(Aggregate):
+    """The median, interpolated between the two middle values (`stats.quantile`)."""
+
+    function = "percentile_cont"
+    name = "Median"
+    output_field = FloatField()
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
+def _median_per_rep(rows: QuerySet, value) -> dict[int, float]:
+    """Per rep, the median of `value` over `rows`. PostgreSQL computes it; SQLite, which
+    has no percentile, gives (value, how many) per rep for `stats.summarize_counts`. (An
+    administrator's 90 days: 88,000 such rows, read and folded in 230 ms, against one row
+    per rep.)"""
+    if connections[rows.db].vendor == "postgresql":
+        return dict(rows.order_by().values("rep").annotate(m=Median(value)).values_list("rep", "m"))
+    counts: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for rep_id, v, n in (
+        rows.annotate(v=value)
+        .order_by()
+        .values("rep", "v")
+        .annotate(n=Count("*"))
+        .values_list("rep", "v", "n")
+    ):
+        counts[rep_id].append((v, n))
+    return {rep_id: stats.summarize_counts(c).median for rep_id, c in counts.items()}
 
 
 # --- losses (R4.6) -----------------------------------------------------------------------------
