@@ -24,6 +24,7 @@ from itertools import pairwise
 from django.db import connections
 from django.db.models import (
     Aggregate,
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -458,26 +459,30 @@ def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cy
     to_won: list[float] = []
     won_by_channel: dict[str, list[float]] = defaultdict(list)
     observations: dict[str, list[tuple]] = defaultdict(list)
-    won_rows = list(
-        leads.filter(won).annotate(s=Seconds("won_at", "acquired_at"))
-        .values_list("channel_id", "s")
-    )  # fmt: skip
-    open_rows = list(
-        leads.exclude(won)
-        .annotate(d=Whole(Seconds(Value(now), "acquired_at") / DAY))
+    # one pass: a won lead's time to won to the second, the others' whole days followed
+    rows = list(
+        leads.annotate(
+            w=Case(When(won, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            d=Case(
+                When(won, then=Seconds("won_at", "acquired_at") / DAY),
+                default=Whole(Seconds(Value(now), "acquired_at") / DAY),
+                output_field=FloatField(),
+            ),
+        )
         .order_by()
-        .values("channel_id", "d")
+        .values("channel_id", "w", "d")
         .annotate(n=Count("pk"))
-        .values_list("channel_id", "d", "n")
+        .values_list("channel_id", "w", "d", "n")
     )
     code_of = _channel_codes(top_level)  # read after the leads: it knows all their channels
-    for channel, seconds in won_rows:
-        code, days = code_of[channel], seconds / DAY
-        to_won.append(days)
-        won_by_channel[code].append(days)
-        observations[code].append((max(days, 0.0), True))
-    for channel, days, n in open_rows:  # followed until now: closed without a win = not won
-        observations[code_of[channel]].append((max(float(days), 0.0), False, n))
+    for channel, is_won, days, n in rows:
+        code, days = code_of[channel], float(days)
+        if is_won:
+            to_won += [days] * n
+            won_by_channel[code] += [days] * n
+            observations[code].append((max(days, 0.0), True, n))
+        else:  # followed until now: closed without a win = not won
+            observations[code].append((max(days, 0.0), False, n))
     in_stage, still = _stays(leads)
     return Cycle(
         to_first_contact=stats.summarize_counts((m / 60, n) for m, n in minutes),
