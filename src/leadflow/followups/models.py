@@ -69,12 +69,16 @@ class FollowUp(models.Model):
         MEETING = "meeting", _("会议")
         OTHER = "other", _("其他")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="followups")
+    # no index of their own: (lead, contact_at) and (by, contact_at) below serve both
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="followups", db_index=False
+    )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("跟进人"),
         on_delete=models.PROTECT,
         related_name="followups",
+        db_index=False,
     )
     contact_at = models.DateTimeField(_("联系时间"))
     recorded_at = models.DateTimeField(_("记录时间"))
