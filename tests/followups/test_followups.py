@@ -194,3 +194,19 @@ def test_r3_4_a_grade_change_before_the_first_contact_re_plans_it(desk):
     lead.refresh_from_db()
     assert lead.first_contact_due == at(2026, 11, 2, 14)  # from the assignment, A's 4 h
     assert clocks(lead)[("first_contact", None)].due == lead.first_contact_due
+
+
+def test_r3_2_a_record_cannot_be_deleted_in_the_admin(desk, admin_client):
+    """Records are history the discipline figures count (their tallies): kept as written."""
+    lead = desk.working(T0, **B_LEAD)
+    record = services.record_followup(
+        lead=lead, by=lead.owner, now=T0 + timedelta(hours=1), contact=contact(T0)
+    )
+    response = admin_client.post(f"/admin/followups/followup/{record.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert FollowUp.objects.filter(pk=record.pk).exists()
+    changes = admin_client.post(
+        "/admin/followups/followup/",
+        {"action": "delete_selected", "_selected_action": [record.pk], "post": "yes"},
+    )
+    assert changes.status_code in (200, 302) and FollowUp.objects.filter(pk=record.pk).exists()

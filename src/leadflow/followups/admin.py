@@ -58,6 +58,9 @@ class FollowUpAdmin(ReadOnly):
     list_filter = ("method", "late", "first")
     raw_id_fields = ("lead",)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a record stays: the discipline figures count it (`Tally`)
+
 
 @admin.register(Task)
 class TaskAdmin(ReadOnly):

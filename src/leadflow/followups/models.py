@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -191,8 +191,6 @@ class Tally(models.Model):
     def rebuild(cls, using: str = "default") -> None:
         """Every tally counted anew from the follow-up records, in the database (after a
         bulk load, and when the table is first made)."""
-        from django.db import connections
-
         f = FollowUp._meta.db_table
         on, late = "f.due IS NOT NULL AND f.contact_at <= f.due", "f.contact_at > f.due"
         sums = [
