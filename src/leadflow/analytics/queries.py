@@ -445,8 +445,8 @@ def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cy
     a lead closed without a win stays among the not-won.
 
     The database does the counting: times to first contact to the minute and stays in a
-    stage to the hour, as (value, how many) rows; leads not won by whole days followed; only
-    the won leads' times are read one by one (exact to the second)."""
+    stage to the hour, as (value, how many) rows; in one pass over the leads, those not won
+    by whole days followed, the won ones' times to won exact to the second."""
     minutes = (
         leads.filter(first_contact_at__isnull=False)
         .annotate(m=Nearest(Seconds("first_contact_at", "acquired_at") / 60.0))
