@@ -358,7 +358,7 @@ def assignments(leads: QuerySet[Lead]) -> dict[int, dict[str, int]]:
     as `lead_span` is."""
     if (known := leads.__dict__.get("_assignments")) is not None:
         return known
-    leads._assignments = _by_rep(of_leads(Assignment.objects.all(), leads, lead_span(leads)))
+    leads._assignments = _by_rep(of_leads(Assignment.objects.all(), leads))
     return leads._assignments
 
 
@@ -385,7 +385,7 @@ def _by_rep(rows: QuerySet) -> dict[int, dict[str, int]]:
     }
 
 
-def of_leads(rows: QuerySet, leads: QuerySet[Lead], span: tuple[int, int] | None) -> QuerySet:
+def of_leads(rows: QuerySet, leads: QuerySet[Lead]) -> QuerySet:
     """`rows` (follow-ups, stage changes, assignments …) of `leads`.
 
     A few leads (a team's, a rep's) go as their ids, one array parameter (`__among`): the
@@ -396,7 +396,7 @@ def of_leads(rows: QuerySet, leads: QuerySet[Lead], span: tuple[int, int] | None
     lets the database read only that stretch of the rows' lead index instead of the whole
     table; an array of 120,000 ids would be slower (tallies 65 → 284 ms). All the leads
     there are: all the rows, with no lead filter to apply to millions of them."""
-    if span is None:
+    if (span := lead_span(leads)) is None:
         return rows.none()
     if not leads.query.has_filters():  # every lead (an administrator, all time): every row
         return rows
@@ -512,7 +512,6 @@ def _stays(leads: QuerySet[Lead]) -> tuple[dict[str, stats.Summary], dict[str, i
         of_leads(
             StageChange.objects.filter(from_status__in=WORKED_STAGES, entered_at__isnull=False),
             leads,
-            lead_span(leads),
         )
         .annotate(h=Nearest(Seconds("at", "entered_at") / 3600.0))
         .order_by()
@@ -573,14 +572,13 @@ class RepRow:
 def reps(leads: QuerySet[Lead]) -> list[RepRow]:
     """Per rep, over `leads` (R4.5): assigned, accepted, contacted, won, win rate, response
     time, grading accuracy from the weekly review, and conversion by grade. Most won first."""
-    span = lead_span(leads)
     placed = assignments(leads)
-    answered = of_leads(Assignment.objects.filter(answered_at__isnull=False), leads, span).exclude(
+    answered = of_leads(Assignment.objects.filter(answered_at__isnull=False), leads).exclude(
         kind=Assignment.Kind.CLAIM
     )
     response = _median_per_rep(answered, Nearest(Seconds("answered_at", "at") / 60.0))
     contacted = dict(  # one first contact per lead: a tally row each
-        of_leads(Tally.objects.filter(first__gt=0), leads, span)
+        of_leads(Tally.objects.filter(first__gt=0), leads)
         .order_by()
         .values("by")
         .annotate(n=Count("*"))
@@ -677,7 +675,7 @@ def losses(leads: QuerySet[Lead], *, during: tuple[datetime, datetime] | None = 
     in follow-up records. `during`: the leads that turned 无效 in it, and the competitors
     named in the follow-ups made in it."""
     lost = leads.filter(status=S.INVALID).annotate(top=F("furthest"))
-    records = of_leads(FollowUp.objects.all(), leads, lead_span(leads))
+    records = of_leads(FollowUp.objects.all(), leads)
     if during:
         turned = StageChange.objects.filter(
             to_status=S.INVALID, at__gte=during[0], at__lt=during[1]
@@ -773,12 +771,11 @@ def discipline(
             rows[rep_id] = DisciplineRow(rep=None, team="")  # who: filled in at the end
         return rows[rep_id]
 
-    span = lead_span(leads)
     if during:  # the week's records themselves
         kept = Q(contact_at__lte=F("due"))
         missed = Q(contact_at__gt=F("due"))
         made = (
-            of_leads(FollowUp.objects.all(), leads, span)
+            of_leads(FollowUp.objects.all(), leads)
             .filter(contact_at__gte=during[0], contact_at__lt=during[1])
             .order_by()
             .values("by")
@@ -793,7 +790,7 @@ def discipline(
         )
     else:  # every record: their tallies, a row per lead and author instead of ten
         made = (
-            of_leads(Tally.objects.all(), leads, span)
+            of_leads(Tally.objects.all(), leads)
             .order_by()
             .values("by")
             .annotate(**{name: Sum(name) for name in Tally.COUNTS})
@@ -826,9 +823,7 @@ def discipline(
         row(r["owner"]).overdue_now += r["overdue"]
     if during:
         placed = _by_rep(
-            of_leads(Assignment.objects.all(), leads, span).filter(
-                at__gte=during[0], at__lt=during[1]
-            )
+            of_leads(Assignment.objects.all(), leads).filter(at__gte=during[0], at__lt=during[1])
         )
     else:
         placed = assignments(leads)
@@ -857,7 +852,7 @@ def sla_misses(
     deadlines passed with no contact yet (for the owner), from `since` to `until`."""
     start, end = day_start(since), min(day_start(until + timedelta(days=1)), now)
     misses: dict[tuple[int, date], int] = defaultdict(int)
-    late = of_leads(FollowUp.objects.filter(answered_late(start, end)), leads, lead_span(leads))
+    late = of_leads(FollowUp.objects.filter(answered_late(start, end)), leads)
     for rep_id, day, n in (
         late.annotate(day=LocalDate("due"))
         .order_by()
