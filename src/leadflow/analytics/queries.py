@@ -578,7 +578,7 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
     )
     response = _median_per_rep(answered, Nearest(Seconds("answered_at", "at") / 60.0))
     contacted = dict(  # one first contact per lead: a tally row each
-        of_leads(Tally.objects.filter(first__gt=0), leads)
+        of_leads(Tally.objects.filter(contacted__gt=0), leads)
         .order_by()
         .values("by")
         .annotate(n=Count("*"))
@@ -771,22 +771,13 @@ def discipline(
             rows[rep_id] = DisciplineRow(rep=None, team="")  # who: filled in at the end
         return rows[rep_id]
 
-    if during:  # the week's records themselves
-        kept = Q(contact_at__lte=F("due"))
-        missed = Q(contact_at__gt=F("due"))
+    if during:  # the week's records themselves, counted as their tallies count them
         made = (
             of_leads(FollowUp.objects.all(), leads)
             .filter(contact_at__gte=during[0], contact_at__lt=during[1])
             .order_by()
             .values("by")
-            .annotate(
-                first_on=Count("pk", filter=Q(first=True) & kept),
-                first_late=Count("pk", filter=Q(first=True) & missed),
-                cadence_on=Count("pk", filter=Q(first=False) & kept),
-                cadence_late=Count("pk", filter=Q(first=False) & missed),
-                records_late=Count("pk", filter=Q(late=True)),
-                made=Count("pk"),
-            )
+            .annotate(**Tally.counts())
         )
     else:  # every record: their tallies, a row per lead and author instead of ten
         made = (

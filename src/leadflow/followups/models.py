@@ -142,14 +142,14 @@ class Tally(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     made = models.PositiveIntegerField(default=0)
-    first = models.PositiveIntegerField(default=0)  # the lead's first contact (0 or 1)
+    contacted = models.PositiveIntegerField(default=0)  # made the lead's first contact (0 or 1)
     first_on = models.PositiveIntegerField(default=0)  # … made by its deadline
     first_late = models.PositiveIntegerField(default=0)
     cadence_on = models.PositiveIntegerField(default=0)  # later ones, within the cadence
     cadence_late = models.PositiveIntegerField(default=0)
     records_late = models.PositiveIntegerField(default=0)  # written over 1 h after contact
 
-    COUNTS = ("made", "first", "first_on", "first_late", "cadence_on", "cadence_late",
+    COUNTS = ("made", "contacted", "first_on", "first_late", "cadence_on", "cadence_late",
               "records_late")  # fmt: skip
 
     class Meta:
@@ -163,53 +163,46 @@ class Tally(models.Model):
         return f"{self.lead_id}/{self.by_id}: {self.made}"
 
     @staticmethod
-    def of(followup: "FollowUp") -> dict[str, int]:
-        """What one follow-up adds to its author's tally on its lead."""
-        answered = followup.due is not None
-        on_time = answered and followup.contact_at <= followup.due
-        late = answered and followup.contact_at > followup.due
-        first = followup.first
+    def counts() -> dict[str, models.Count]:
+        """The tally's counts as aggregates over follow-up records — the one definition the
+        writer, `rebuild` and the weekly review's discipline (over a week's records) share.
+        A record with no deadline (`due`) is neither on time nor late."""
+        first, on_time, late = (
+            Q(first=True),
+            Q(contact_at__lte=F("due")),
+            Q(contact_at__gt=F("due")),
+        )
         return {
-            "made": 1,
-            "first": int(first),
-            "first_on": int(first and on_time),
-            "first_late": int(first and late),
-            "cadence_on": int(not first and on_time),
-            "cadence_late": int(not first and late),
-            "records_late": int(followup.late),
+            "made": models.Count("pk"),
+            "contacted": models.Count("pk", filter=first),
+            "first_on": models.Count("pk", filter=first & on_time),
+            "first_late": models.Count("pk", filter=first & late),
+            "cadence_on": models.Count("pk", filter=~first & on_time),
+            "cadence_late": models.Count("pk", filter=~first & late),
+            "records_late": models.Count("pk", filter=Q(late=True)),
         }
 
     @classmethod
-    def count(cls, followup: "FollowUp") -> None:
-        """Add `followup` to its tally (its lead is locked by the caller)."""
-        adds = cls.of(followup)
-        mine = cls.objects.filter(lead_id=followup.lead_id, by_id=followup.by_id)
-        if not mine.update(**{name: F(name) + n for name, n in adds.items()}):
-            cls.objects.create(lead_id=followup.lead_id, by_id=followup.by_id, **adds)
+    def count(cls, lead_id: int, by_id: int) -> None:
+        """Count anew what `by` recorded on the lead (a few rows; the caller holds the lead
+        locked, so no two writers count the same tally at once)."""
+        counts = FollowUp.objects.filter(lead_id=lead_id, by_id=by_id).aggregate(**cls.counts())
+        cls.objects.update_or_create(lead_id=lead_id, by_id=by_id, defaults=counts)
 
     @classmethod
     def rebuild(cls, using: str = "default") -> None:
         """Every tally counted anew from the follow-up records, in the database (after a
-        bulk load, and when the table is first made)."""
-        f = FollowUp._meta.db_table
-        on, late = "f.due IS NOT NULL AND f.contact_at <= f.due", "f.contact_at > f.due"
-        sums = [
-            "1",
-            "CASE WHEN f.first THEN 1 ELSE 0 END",
-            f"CASE WHEN f.first AND {on} THEN 1 ELSE 0 END",
-            f"CASE WHEN f.first AND {late} THEN 1 ELSE 0 END",
-            f"CASE WHEN NOT f.first AND {on} THEN 1 ELSE 0 END",
-            f"CASE WHEN NOT f.first AND {late} THEN 1 ELSE 0 END",
-            "CASE WHEN f.late THEN 1 ELSE 0 END",
-        ]
-        columns = ", ".join(cls.COUNTS)
+        bulk load, and when the table is first made): the ORM's GROUP BY of `counts`,
+        inserted as it is selected."""
+        counts = cls.counts()
+        rows = (
+            FollowUp.objects.using(using).order_by().values("lead_id", "by_id").annotate(**counts)
+        )
+        select, params = rows.query.get_compiler(using).as_sql()
+        table, columns = cls._meta.db_table, ", ".join(counts)  # in the SELECT's order
         with connections[using].cursor() as cursor:
-            cursor.execute(f"DELETE FROM {cls._meta.db_table}")
-            cursor.execute(
-                f"INSERT INTO {cls._meta.db_table} (lead_id, by_id, {columns}) "
-                f"SELECT f.lead_id, f.by_id, {', '.join(f'SUM({s})' for s in sums)} "
-                f"FROM {f} f GROUP BY f.lead_id, f.by_id"
-            )
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(f"INSERT INTO {table} (lead_id, by_id, {columns}) {select}", params)
 
 
 class Task(models.Model):

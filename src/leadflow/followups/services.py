@@ -256,7 +256,7 @@ def record_followup(*, lead: Lead, by: User, contact: Contact, now: datetime) ->
         grade=lead.grade,
         due=lead.first_contact_due if first else lead.next_followup_due,  # kept or missed
     )
-    Tally.count(followup)
+    Tally.count(lead.pk, by.pk)
     before = snapshot(lead, ["first_contact_at", "last_contact_at", "pool_due"])
     note_contact(lead, c.contact_at, now=now)  # the pool deadline runs from it (R2.6)
     if first:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 def count_all(apps, schema_editor):
-    from leadflow.followups.models import Tally  # raw SQL over the two tables as they are
+    from leadflow.followups.models import Tally  # a GROUP BY of the records, as they are
 
     Tally.rebuild(using=schema_editor.connection.alias)
 
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("made", models.PositiveIntegerField(default=0)),
-                ("first", models.PositiveIntegerField(default=0)),
+                ("contacted", models.PositiveIntegerField(default=0)),
                 ("first_on", models.PositiveIntegerField(default=0)),
                 ("first_late", models.PositiveIntegerField(default=0)),
                 ("cadence_on", models.PositiveIntegerField(default=0)),
