@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from leadflow.accounts.models import Role
 from leadflow.core.models import AuditEntry
+from leadflow.intake.dedup import rekey_companies
 from leadflow.intake.models import ExcludedNeed
 from leadflow.intake.services import submit_lead
 from leadflow.intake.validation import IntakeError
@@ -147,6 +148,21 @@ def test_r1_5_individuals_are_not_matched_by_name(support):
     submit(support, company_name="张伟", customer_type="individual")
     second = submit(support, company_name="张伟", customer_type="individual")
     assert second.created
+
+
+def test_r1_5_stored_keys_from_before_a_place_was_known_are_recomputed(support):
+    """A lead keyed when 昆明 was not yet a place (key 昆明信汇通…) is found by the name
+    without it once `rekey_companies` (the migration) has run; other keys stay as they are."""
+    stale = submit(support, phone="13912345672", company_name="昆明信汇通智能装备有限公司").lead
+    other = submit(support, phone="13912345673", company_name="远航物流有限公司").lead
+    Lead.objects.filter(pk=stale.pk).update(company_key="昆明信汇通智能装备", company_block="昆明")
+    assert submit(support, phone="13912345674", company_name="信汇通智能装备有限公司").created
+    assert rekey_companies() == 1
+    stale.refresh_from_db()
+    assert (stale.company_key, stale.company_block) == ("信汇通智能装备", "信汇")
+    assert Lead.objects.get(pk=other.pk).company_key == "远航物流"
+    again = submit(support, phone="13912345675", company_name="信汇通智能装备（昆明）有限公司")
+    assert not again.created and again.match.matched_on == "company"
 
 
 def test_r1_6_numbers_are_channel_code_day_and_serial(support):

@@ -16,6 +16,7 @@ from leadflow.intake.normalize import (
     province_name,
     split_place,
 )
+from leadflow.leads.reference import CITIES
 
 
 @pytest.mark.parametrize(
@@ -98,6 +99,10 @@ def test_r1_3_province_and_region_names():
         "字节跳动股份有限公司",
         "  字节跳动（北京）有限公司 ",
         "北京市字节跳动科技有限公司",
+        "昆明字节跳动科技有限公司",
+        "哈尔滨市字节跳动有限公司",
+        "乌鲁木齐字节跳动科技有限公司",
+        "字节跳动(石家庄)科技有限公司",
     ],
 )
 def test_r1_5_near_identical_company_names_share_a_key(name):
@@ -107,6 +112,15 @@ def test_r1_5_near_identical_company_names_share_a_key(name):
 def test_r1_5_different_companies_keep_different_keys():
     assert company_key("上海华信电子有限公司") != company_key("上海华信物流有限公司")
     assert company_key("ACME Co., Ltd.") == company_key("acme ltd") == "acme"
+
+
+def test_r1_5_every_prefecture_city_is_a_place_but_brand_words_stay():
+    """Names begin with their registration place (北京/昆明/哈尔滨…): stripped, so a name
+    with and without it meet; city names that are everyday brand words are not."""
+    for city in CITIES:
+        assert company_key(f"{city}信汇通智能装备有限公司") == "信汇通智能装备", city
+    assert company_key("中山证券有限公司") == "中山证券"
+    assert company_key("大同电器有限公司") == "大同电器"
 
 
 # --- properties -----------------------------------------------------------------------------

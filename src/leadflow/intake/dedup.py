@@ -20,6 +20,7 @@ from leadflow.core.statements import prepared_cursor
 from leadflow.leads.models import OPEN_STATUSES, CustomerType, Lead
 
 from .normalize import (
+    PLACES,
     InvalidEmail,
     NotAPhoneNumber,
     company_key,
@@ -270,6 +271,27 @@ def _block_windows(table: str, blocks: list[tuple[str, tuple[int, int]]]):
             f"SELECT {columns} FROM {table} WHERE {terms}",
             [v for block, (lo, hi) in part for v in (block, lo, hi)],
         )
+
+
+def rekey_companies(using: str = "default", batch: int = 2000) -> int:
+    """Recompute the stored `company_key` (and block) of the leads whose key still begins
+    with a place `company_key` now strips — after its list of places grew. Returns how many
+    changed. Reads only the blocks such keys can be in."""
+    leads = Lead.objects.using(using)
+    blocks = sorted({place[:2] for place in PLACES})
+    changed: list[Lead] = []
+    count = 0
+    rows = leads.filter(company_block__in=blocks).values_list("pk", "company_name", "company_key")
+    for pk, name, old in rows.iterator(chunk_size=batch):
+        key = company_key(name)
+        if key != old:
+            changed.append(Lead(pk=pk, company_key=key, company_block=block_of(key)))
+        if len(changed) >= batch:
+            count += leads.bulk_update(changed, ["company_key", "company_block"])
+            changed = []
+    if changed:
+        count += leads.bulk_update(changed, ["company_key", "company_block"])
+    return count
 
 
 def recency(row: tuple) -> tuple[datetime, int]:

@@ -21,7 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneNumberType, geocoder
 from phonenumbers.geodata import GEOCODE_DATA, GEOCODE_LONGEST_PREFIX
 
-from leadflow.leads.reference import PROVINCES
+from leadflow.leads.reference import CITIES, PROVINCES
 
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -280,29 +280,10 @@ _LEGAL_SUFFIXES = (
     "llc",
     "group",
 )
-_PLACES = (
-    *tuple(sorted({n for p in PROVINCES for n in (p[1], p[2])}, key=len, reverse=True)),
-    "深圳",
-    "广州",
-    "杭州",
-    "南京",
-    "苏州",
-    "成都",
-    "武汉",
-    "西安",
-    "青岛",
-    "厦门",
-    "宁波",
-    "东莞",
-    "佛山",
-    "合肥",
-    "长沙",
-    "郑州",
-    "济南",
-    "无锡",
-    "大连",
-    "沈阳",
+PLACES = tuple(
+    sorted({n for p in PROVINCES for n in (p[1], p[2])} | set(CITIES), key=len, reverse=True)
 )
+_PLACES_BY_INITIAL = {c: tuple(p for p in PLACES if p[0] == c) for c in {p[0] for p in PLACES}}
 _BRACKETED = re.compile(r"[(\[（【][^)\]）】]*[)\]）】]")
 _NON_WORD = re.compile(r"[\W_]+")
 _BARE_SUFFIXES = tuple(b for b in (_NON_WORD.sub("", s) for s in _LEGAL_SUFFIXES) if b)
@@ -320,9 +301,7 @@ def company_key(name: str) -> str:
             for bare in _BARE_SUFFIXES:
                 if key.endswith(bare) and len(key) > len(bare):
                     key, changed = key[: -len(bare)], True
-        if not key.startswith(_PLACES):
-            continue
-        for place in _PLACES:
+        for place in _PLACES_BY_INITIAL.get(key[:1], ()):
             if key.startswith(place) and len(key) > len(place) + 1:
                 key, changed = key[len(place) :].removeprefix("市").removeprefix("省"), True
     return key
