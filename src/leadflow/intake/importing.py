@@ -866,6 +866,7 @@ def create_job(*, content: bytes, file_name: str, channel, by, now: datetime) ->
         if "external_id" in job.columns.values() and "number" not in job.columns.values():
             job.match_on = MatchOn.EXTERNAL_ID
     job.save()
+    job._table = table  # what this process read, for a run that follows in it (the command)
     return job
 
 
@@ -879,7 +880,8 @@ def _saved_mapping(channel, headers: list[str]):
 
 
 def table_of(job: ImportJob) -> Table:
-    return read_table(bytes(job.content), job.file_name)
+    table = getattr(job, "_table", None)
+    return table if table is not None else read_table(bytes(job.content), job.file_name)
 
 
 def dry_run(job: ImportJob, *, now: datetime) -> dict[str, int]:
