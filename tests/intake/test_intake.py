@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from leadflow.accounts.models import Role
 from leadflow.core.models import AuditEntry
@@ -241,6 +241,15 @@ def test_r2_1_an_initial_grade_is_suggested_with_its_rule(support, fields, grade
     fields.setdefault("need", "了解一下")
     lead = submit(support, **fields).lead
     assert (lead.grade, lead.grade_rule) == (grade, rule) and lead.grade_reason
+
+
+def test_r2_1_the_grade_reason_is_in_the_language_of_the_intake(support):
+    """Reasons are translated once per language and rule; each language gets its own."""
+    with translation.override("en"):
+        english = submit(support, phone="13912345676", need="了解一下产品").lead
+    chinese = submit(support, phone="13912345677", need="了解一下产品").lead
+    assert english.grade_reason == "Enquiry only or long-term potential"
+    assert chinese.grade_reason == "仅咨询或长期潜在需求"
 
 
 def test_r5_2_creation_is_recorded_by_its_first_stage_change(support):

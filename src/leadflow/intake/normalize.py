@@ -177,13 +177,16 @@ def _cn_mobile_place(prefix: str) -> tuple[str, str]:
     return "", ""
 
 
+_RUN_AT_END = re.compile(r"(\d)\1{6,}$")
+
+
 def looks_fake(national: str) -> bool:
     """Numbers people invent: one digit repeated, a long run of one digit at the end,
     or a straight run of digits (13812345678, 13898765432)."""
     if len(set(national)) <= 2 and len(national) >= 7:
         return True
     tail = national[3:] if len(national) == 11 else national
-    if re.search(r"(\d)\1{6,}$", tail):
+    if _RUN_AT_END.search(tail):
         return True
     return any(seq in national[-8:] for seq in ("12345678", "87654321", "01234567", "98765432"))
 
