@@ -194,3 +194,5 @@ LOGGING = {
 # Bulk import (R1.7): the largest file and the most rows one import takes.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_MB", "50")) * 1_000_000
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
+# a dashboard's reports run side by side, each on its own connection (core/parallel.py)
+REPORT_THREADS = int(os.environ.get("REPORT_THREADS", "2"))

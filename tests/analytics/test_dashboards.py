@@ -1,13 +1,16 @@
 """The dashboards per role (R4.1–R4.6, R5.1): what each role counts, and every number's
 drill-down opening exactly the leads it counted — on both databases."""
 
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from leadflow.accounts.models import Role
 from leadflow.analytics import dashboards, queries
+from leadflow.core import parallel
 from leadflow.followups import services
 from leadflow.followups.services import Contact
 from leadflow.leads.models import Lead
@@ -200,3 +203,33 @@ def test_r4_1_every_lead_there_is_reads_every_row_and_counts_as_a_filtered_set(f
     for report in reports:
         assert report(every) == report(chosen)
     assert queries.reps(every) and queries.discipline(every, now=now)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who", ["admin", "m_east", "support", "east1"])
+def test_r4_1_reports_run_side_by_side_count_as_one_after_the_other(
+    five, desk, settings, monkeypatch, who
+):
+    """Outside a transaction (as a web request reads), a dashboard's reports run on
+    `REPORT_THREADS` threads, each on its own connection, in the caller's language: every
+    figure is the one they give one after the other."""
+    desk.admin = make_user("boss", Role.ADMIN)
+    user, now = getattr(desk, who), at(2026, 11, 20, 9)
+    period = queries.Filters(since=at(2026, 10, 1).date(), until=at(2026, 11, 20).date())
+    ran_on = []
+    as_caller = parallel._as_caller
+    monkeypatch.setattr(
+        parallel,
+        "_as_caller",
+        lambda *a: ran_on.append(threading.current_thread().name) or as_caller(*a),
+    )
+    with translation.override("en"):
+        settings.REPORT_THREADS = 1
+        alone = dashboards.build(user, period, now=now)
+        assert ran_on == []
+        settings.REPORT_THREADS = 3
+        side_by_side = dashboards.build(user, period, now=now)
+    assert len(ran_on) >= 4 and all(name.startswith("report") for name in ran_on)
+    assert alone.kpis and alone.charts and alone.kpis[0]["label"] == "Leads"
+    for name in ("kpis", "charts", "reps", "discipline", "teams", "cycle", "losses", "funnel"):
+        assert getattr(side_by_side, name) == getattr(alone, name), name

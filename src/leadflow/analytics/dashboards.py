@@ -9,7 +9,7 @@ funnel stage holds exactly the leads the stage counted.
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.models import Role, Team, User
+from leadflow.core import parallel
 from leadflow.leads.models import Lead
 from leadflow.leads.queries import visible_leads
 
@@ -117,39 +118,65 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
     role = role_of(user)
     leads, filters = scoped(user, filters)
     board = Dashboard(role, filters, tuple(sections or SECTIONS[role]))
+    shown = board.sections
     add = board.charts.__setitem__
-    months = queries.funnel(leads, by_month=True) if "cohorts" in board.sections else None
-    if "funnel" in board.sections:  # the months together, or counted alone
-        [board.funnel] = [queries.together(months)] if months is not None else queries.funnel(leads)
-        add("funnel", funnel_chart(board.funnel, filters))
-        add("dropouts", dropouts_chart(board.funnel, filters))
-    if months is not None:
-        add("cohorts", cohorts_chart(months, filters))
-    if "channels" in board.sections:
-        board.channels = queries.channels(leads, filters=filters)
-        add("channels", channels_chart(board.channels, filters))
-    if "cycle" in board.sections or "kpis" in board.sections:
-        board.cycle = queries.cycle(leads, now=now)
-        add("curves", board.cycle.won_curve)
-    if "reps" in board.sections or "grades" in board.sections:
-        board.reps = queries.reps(leads)
-        add("reps", reps_chart(board.reps, filters))
-    if "discipline" in board.sections:
-        board.discipline = queries.discipline(leads, now=now)
-        board.teams = queries.by_team(board.discipline)
-    if "heat" in board.sections:
+    queries.lead_span(leads)  # asked by every report: once, before they run side by side
+    jobs: dict = {}
+    if "cohorts" in shown:  # the months, added up for the funnel
+        jobs["months"] = partial(queries.funnel, leads, by_month=True)
+    elif "funnel" in shown:
+        jobs["funnel"] = partial(queries.funnel, leads)
+    if "channels" in shown:
+        jobs["channels"] = partial(queries.channels, leads, filters=filters)
+    if "cycle" in shown or "kpis" in shown:
+        jobs["cycle"] = partial(queries.cycle, leads, now=now)
+    if "reps" in shown or "grades" in shown or "discipline" in shown:
+        # one job: both count the assignments, once (`queries.assignments`)
+        jobs["people"] = partial(_people, leads, shown, now=now)
+    if "heat" in shown:
         today = timezone.localdate(now)
         since = filters.since or (today - timedelta(days=27))
         until = filters.until or today
         since = max(since, until - timedelta(days=41))  # six weeks at most stay readable
-        misses = queries.sla_misses(leads, now=now, since=since, until=until)
-        add("heat", heat_chart(misses, since, until, filters))
-    if "losses" in board.sections:
-        board.losses = queries.losses(leads)
+        jobs["heat"] = partial(queries.sla_misses, leads, now=now, since=since, until=until)
+    if "losses" in shown:
+        jobs["losses"] = partial(queries.losses, leads)
+    found = parallel.together(jobs)
+
+    if "funnel" in shown:
+        months = found.get("months")
+        [board.funnel] = [queries.together(months)] if months is not None else found["funnel"]
+        add("funnel", funnel_chart(board.funnel, filters))
+        add("dropouts", dropouts_chart(board.funnel, filters))
+    if "cohorts" in shown:
+        add("cohorts", cohorts_chart(found["months"], filters))
+    if "channels" in shown:
+        board.channels = found["channels"]
+        add("channels", channels_chart(board.channels, filters))
+    if "cycle" in found:
+        board.cycle = found["cycle"]
+        add("curves", board.cycle.won_curve)
+    if "people" in found:
+        board.reps, board.discipline = found["people"]
+    if "reps" in shown or "grades" in shown:
+        add("reps", reps_chart(board.reps, filters))
+    if "discipline" in shown:
+        board.teams = queries.by_team(board.discipline)
+    if "heat" in shown:
+        add("heat", heat_chart(found["heat"], since, until, filters))
+    if "losses" in shown:
+        board.losses = found["losses"]
         add("losses", losses_chart(board.losses, filters))
     if "kpis" in board.sections:
         board.kpis = kpis(board, filters)
     return board
+
+
+def _people(leads: QuerySet[Lead], shown: tuple[str, ...], *, now: datetime):
+    """The reps table and the follow-up discipline, as far as they are shown."""
+    reps = queries.reps(leads) if "reps" in shown or "grades" in shown else []
+    discipline = queries.discipline(leads, now=now) if "discipline" in shown else []
+    return reps, discipline
 
 
 def kpis(board: Dashboard, filters: Filters) -> list[dict]:
