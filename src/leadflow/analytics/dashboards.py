@@ -131,7 +131,7 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
     if "cycle" in shown or "kpis" in shown:
         jobs["cycle"] = partial(queries.cycle, leads, now=now)
     if "reps" in shown or "grades" in shown or "discipline" in shown:
-        # one job: both count the assignments, once (`queries.assignments`)
+        # one job: both read the assignments and the tallies, once each (memos on `leads`)
         jobs["people"] = partial(_people, leads, shown, now=now)
     if "heat" in shown:
         today = timezone.localdate(now)

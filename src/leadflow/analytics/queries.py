@@ -362,6 +362,25 @@ def assignments(leads: QuerySet[Lead]) -> dict[int, dict[str, int]]:
     return leads._assignments
 
 
+def tallies(leads: QuerySet[Lead]) -> dict[int, dict[str, int]]:
+    """Per author, the follow-up tallies of `leads` summed (`Tally.COUNTS`, `by`) and the
+    leads they made the first contact with (`leads_contacted`), for the discipline report
+    (R4.4) and the reps table (R4.5) in one pass; kept on the queryset object as
+    `lead_span` is."""
+    if (known := leads.__dict__.get("_tallies")) is not None:
+        return known
+    rows = (
+        of_leads(Tally.objects.all(), leads)
+        .order_by()
+        .values("by")
+        # before the sums: the sum named `contacted` would stand for the field in the filter
+        .annotate(leads_contacted=Count("pk", filter=Q(contacted__gt=0)))
+        .annotate(**{name: Sum(name) for name in Tally.COUNTS})
+    )
+    leads._tallies = {r["by"]: r for r in rows}
+    return leads._tallies
+
+
 def _by_rep(rows: QuerySet) -> dict[int, dict[str, int]]:
     """Assignments per rep: placed (any kind: automatic, manual, claimed) and how they
     ended; the offers among them (not claims) answered by the deadline, late, or lapsed."""
@@ -577,13 +596,7 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
         kind=Assignment.Kind.CLAIM
     )
     response = _median_per_rep(answered, Nearest(Seconds("answered_at", "at") / 60.0))
-    contacted = dict(  # one first contact per lead: a tally row each
-        of_leads(Tally.objects.filter(contacted__gt=0), leads)
-        .order_by()
-        .values("by")
-        .annotate(n=Count("*"))
-        .values_list("by", "n")
-    )
+    contacted = {by: t["leads_contacted"] for by, t in tallies(leads).items()}
     owned: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     amounts: dict[int, Decimal] = defaultdict(Decimal)
     rows = (
@@ -780,12 +793,7 @@ def discipline(
             .annotate(**Tally.counts())
         )
     else:  # every record: their tallies, a row per lead and author instead of ten
-        made = (
-            of_leads(Tally.objects.all(), leads)
-            .order_by()
-            .values("by")
-            .annotate(**{name: Sum(name) for name in Tally.COUNTS})
-        )
+        made = tallies(leads).values()
     for r in made:
         mine = row(r["by"])
         mine.first_contact.on_time, mine.first_contact.late = r["first_on"], r["first_late"]
