@@ -115,8 +115,6 @@ class FollowUp(models.Model):
                 condition=~Q(competitor=""),
                 name="followup_competitor_idx",
             ),
-            # first contacts, one per lead: who made them (R4.5)
-            models.Index(fields=["lead", "by"], condition=Q(first=True), name="followup_first_idx"),
             models.Index(  # covering: the heat map counts them without reading the table
                 fields=["due"],
                 include=["by", "lead"],
