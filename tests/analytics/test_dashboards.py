@@ -12,6 +12,7 @@ from leadflow.accounts.models import Role
 from leadflow.analytics import dashboards, queries
 from leadflow.core import parallel
 from leadflow.followups import services
+from leadflow.followups.models import FollowUp
 from leadflow.followups.services import Contact
 from leadflow.leads.models import Lead
 
@@ -185,6 +186,28 @@ def test_r4_1_r4_4_r4_5_few_leads_by_their_ids_many_by_their_filter_count_the_sa
     assert few.kpis and few.charts
     for name in ("kpis", "charts", "reps", "discipline", "teams", "cycle", "losses", "funnel"):
         assert getattr(few, name) == getattr(many, name), name
+
+
+def test_r4_1_many_leads_filling_their_id_range_read_child_rows_by_the_range_alone(
+    five, monkeypatch
+):
+    """Many leads (past `FEW`) that are every lead in their id range — everyone's last 90
+    days, as ids follow acquisition — choose their child rows by the range alone, with no
+    lead filter to join; leads that leave one out inside their range keep the filter, and
+    each set counts only its own records."""
+    monkeypatch.setattr(queries, "FEW", 0)
+    first = min(Lead.objects.values_list("pk", flat=True))
+    whole = Lead.objects.filter(pk__gte=first)
+    holed = Lead.objects.filter(pk__gte=first).exclude(pk=five["b"].pk)  # B has a record
+    assert queries.whole_span(whole) and not queries.whole_span(holed)
+    assert queries.lead_span(whole) == queries.lead_span(holed)
+    assert "leads_lead" not in str(queries.of_leads(FollowUp.objects.all(), whole).query)
+
+    def made(leads) -> int:
+        return sum(t["made"] for t in queries.tallies(leads).values())
+
+    assert made(whole) == FollowUp.objects.filter(lead__in=whole).count()
+    assert made(holed) == FollowUp.objects.filter(lead__in=holed).count() < made(whole)
 
 
 def test_r4_1_every_lead_there_is_reads_every_row_and_counts_as_a_filtered_set(five, desk):

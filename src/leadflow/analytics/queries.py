@@ -329,10 +329,11 @@ FEW = 20_000  # a lead set up to this size is sent to the child tables as its id
 
 
 def lead_span(leads: QuerySet[Lead]) -> tuple[int, int] | None:
-    """The smallest and largest id of `leads` (None: no leads), for `of_leads`; and, when
-    they are few (`FEW`), their ids (`lead_ids`). Kept on the queryset object: a dashboard
-    hands the same one to every report, and each asked (four times 20–30 ms on 1,000,000
-    leads). A filtered copy is another object and asks anew."""
+    """The smallest and largest id of `leads` (None: no leads), for `of_leads`; when they
+    are few (`FEW`), their ids (`lead_ids`); when many, whether they are every lead in that
+    range (`whole_span`). Kept on the queryset object: a dashboard hands the same one to
+    every report, and each asked (four times 20–30 ms on 1,000,000 leads). A filtered copy
+    is another object and asks anew."""
     if (known := leads.__dict__.get("_lead_span", ...)) is not ...:
         return known
     # id + 0: PostgreSQL would otherwise walk the primary key from its end until a row
@@ -340,10 +341,22 @@ def lead_span(leads: QuerySet[Lead]) -> tuple[int, int] | None:
     some = F("pk") + 0
     span = leads.order_by().aggregate(lo=Min(some), hi=Max(some), n=Count("pk"))
     leads._lead_span = None if span["lo"] is None else (span["lo"], span["hi"])
-    leads._lead_ids = None
+    leads._lead_ids, leads._whole_span = None, False
     if leads._lead_span and span["n"] <= FEW:
         leads._lead_ids = list(leads.order_by().values_list("pk", flat=True))
+    elif leads._lead_span and leads.query.has_filters():
+        # as many leads as the table holds in the range: the range alone chooses them
+        every = leads.model._base_manager.using(leads.db)
+        leads._whole_span = every.filter(pk__range=leads._lead_span).count() == span["n"]
     return leads._lead_span
+
+
+def whole_span(leads: QuerySet[Lead]) -> bool:
+    """Whether `leads` are many and every lead in their id range (`lead_span`): the last 90
+    days of everyone's leads, as ids follow acquisition — unless older leads were imported
+    since, or the filter chose some of the period's."""
+    lead_span(leads)
+    return leads._whole_span
 
 
 def lead_ids(leads: QuerySet[Lead]) -> list[int] | None:
@@ -413,14 +426,19 @@ def of_leads(rows: QuerySet, leads: QuerySet[Lead]) -> QuerySet:
     (everyone's last 90 days) go as the lead filter itself, with the range of their ids
     (`lead_span`): always true, and as leads arrive in order (ids follow acquisition), it
     lets the database read only that stretch of the rows' lead index instead of the whole
-    table; an array of 120,000 ids would be slower (tallies 65 → 284 ms). All the leads
-    there are: all the rows, with no lead filter to apply to millions of them."""
+    table; an array of 120,000 ids would be slower (tallies 65 → 284 ms). When they are
+    every lead in that range (`whole_span`: everyone's last 90 days), the range alone, with
+    no lead filter to join (an administrator's tallies 96 → 40 ms, late follow-ups 152 →
+    63 ms, assignments 86 → 38 ms). All the leads there are: all the rows, with no lead
+    filter to apply to millions of them."""
     if (span := lead_span(leads)) is None:
         return rows.none()
     if not leads.query.has_filters():  # every lead (an administrator, all time): every row
         return rows
     if (ids := lead_ids(leads)) is not None:
         return rows.filter(lead_id__among=ids)
+    if whole_span(leads):
+        return rows.filter(lead_id__gte=span[0], lead_id__lte=span[1])
     return rows.filter(lead__in=leads, lead_id__gte=span[0], lead_id__lte=span[1])
 
 
