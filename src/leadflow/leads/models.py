@@ -138,6 +138,16 @@ class Status(models.TextChoices):
     POOL = "pool", _("公海")
 
 
+# What the reports count a period's leads by (analytics.queries: the funnel, channels, cycle,
+# reps, discipline, SLA misses) and the filters they take, kept in the period's index after
+# the time acquired. Key columns, not PostgreSQL's INCLUDE, so that SQLite's index covers
+# them too (SQLite has no INCLUDE, and keeps the row id in every index entry).
+REPORTED = [
+    "status", "furthest", "channel", "owner", "team", "grade", "industry", "region",
+    "first_contact_at", "first_contact_due", "next_followup_due", "won_at", "won_amount", "id",
+]  # fmt: skip
+
+
 class Lead(models.Model):
     number = models.CharField(_("线索编号"), max_length=24)
     channel = models.ForeignKey(
@@ -312,8 +322,10 @@ class Lead(models.Model):
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["channel", "acquired_at"]),
-            # the dashboards' period, over everyone or one team (R4.1)
-            models.Index(fields=["acquired_at"], name="lead_acquired_idx"),
+            # the dashboards' period, over everyone or one team (R4.1); covering: the
+            # reports over everyone's period read what they count from the index alone
+            # (`REPORTED`), not from the rows
+            models.Index(fields=["acquired_at", *REPORTED], name="lead_acquired_idx"),
             models.Index(fields=["team", "acquired_at"], name="lead_team_acquired_idx"),
             models.Index(
                 fields=["pool_due"], condition=Q(pool_due__isnull=False), name="lead_pool_due_idx"
@@ -423,7 +435,18 @@ class StageChange(models.Model):
         verbose_name = _("状态变更")
         verbose_name_plural = _("状态变更")
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["lead", "at"]), models.Index(fields=["to_status", "at"])]
+        indexes = [
+            models.Index(fields=["lead", "at"]),
+            models.Index(fields=["to_status", "at"]),
+            # covering: the days spent in each stage (R4.3) are counted from the index alone,
+            # the stays out of the worked stages read by status, then by their leads' range
+            # (an administrator's last 90 days: 185 → 135 ms on 5,200,000 stage changes)
+            models.Index(
+                fields=["from_status", "lead", "at", "entered_at"],
+                condition=Q(entered_at__isnull=False),
+                name="stage_stay_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.lead_id}: {self.from_status or '∅'} → {self.to_status}"
