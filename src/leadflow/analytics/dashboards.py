@@ -167,7 +167,7 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
     if "losses" in shown:
         board.losses = found["losses"]
         add("losses", losses_chart(board.losses, filters))
-    if "kpis" in board.sections:
+    if "kpis" in shown:
         board.kpis = kpis(board, filters)
     return board
 

@@ -372,33 +372,37 @@ def lead_ids(leads: QuerySet[Lead]) -> list[int] | None:
     return leads._lead_ids
 
 
+def _kept(leads: QuerySet[Lead], name: str, compute):
+    """`compute()`, once per queryset object: kept on it as `lead_span` is (a dashboard
+    hands every report the same one; a filtered copy is another object and asks anew)."""
+    if (known := leads.__dict__.get(name)) is None:
+        known = leads.__dict__[name] = compute()
+    return known
+
+
 def assignments(leads: QuerySet[Lead]) -> dict[int, dict[str, int]]:
     """Per rep, the assignments of `leads` (`_by_rep`), for the reps table (R4.5) and the
-    confirmations of the discipline report (R4.4) in one pass; kept on the queryset object
-    as `lead_span` is."""
-    if (known := leads.__dict__.get("_assignments")) is not None:
-        return known
-    leads._assignments = _by_rep(of_leads(Assignment.objects.all(), leads))
-    return leads._assignments
+    confirmations of the discipline report (R4.4) in one pass (`_kept`)."""
+    return _kept(leads, "_assignments", lambda: _by_rep(of_leads(Assignment.objects.all(), leads)))
 
 
 def tallies(leads: QuerySet[Lead]) -> dict[int, dict[str, int]]:
     """Per author, the follow-up tallies of `leads` summed (`Tally.COUNTS`, `by`) and the
     leads they made the first contact with (`leads_contacted`), for the discipline report
-    (R4.4) and the reps table (R4.5) in one pass; kept on the queryset object as
-    `lead_span` is."""
-    if (known := leads.__dict__.get("_tallies")) is not None:
-        return known
-    rows = (
-        of_leads(Tally.objects.all(), leads)
-        .order_by()
-        .values("by")
-        # before the sums: the sum named `contacted` would stand for the field in the filter
-        .annotate(leads_contacted=Count("pk", filter=Q(contacted__gt=0)))
-        .annotate(**{name: Sum(name) for name in Tally.COUNTS})
-    )
-    leads._tallies = {r["by"]: r for r in rows}
-    return leads._tallies
+    (R4.4) and the reps table (R4.5) in one pass (`_kept`)."""
+
+    def summed() -> dict[int, dict[str, int]]:
+        rows = (
+            of_leads(Tally.objects.all(), leads)
+            .order_by()
+            .values("by")
+            # before the sums: the sum named `contacted` would stand for the field in the filter
+            .annotate(leads_contacted=Count("pk", filter=Q(contacted__gt=0)))
+            .annotate(**{name: Sum(name) for name in Tally.COUNTS})
+        )
+        return {r["by"]: r for r in rows}
+
+    return _kept(leads, "_tallies", summed)
 
 
 def _by_rep(rows: QuerySet) -> dict[int, dict[str, int]]:
