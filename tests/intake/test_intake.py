@@ -4,11 +4,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone, translation
 
 from leadflow.accounts.models import Role
 from leadflow.core.models import AuditEntry
-from leadflow.intake.dedup import rekey_companies
+from leadflow.intake.dedup import candidates_for_batch, find_duplicate, rekey_companies
 from leadflow.intake.models import ExcludedNeed
 from leadflow.intake.services import submit_lead
 from leadflow.intake.validation import IntakeError
@@ -326,3 +327,55 @@ def test_r1_2_the_entered_by_is_recorded(db):
     lead = submit(rep).lead
     assert lead.created_by == rep
     assert Industry.objects.get(name="制造业") == lead.industry
+
+
+def _plans(statements: list[tuple[str, list]]) -> list[str]:
+    """Each statement's plan as text: SQLite's EXPLAIN QUERY PLAN once its statistics are
+    made (ANALYZE); PostgreSQL's EXPLAIN with sequential scans priced out, so that a plan
+    without an index means no index could serve the query."""
+    sqlite = connection.vendor == "sqlite"
+    plans = []
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE" if sqlite else "SET LOCAL enable_seqscan = off")
+        for sql, params in statements:
+            cursor.execute(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + sql, params)
+            plans.append(" ".join(str(row[-1] if sqlite else row[0]) for row in cursor))
+    return plans
+
+
+def test_r1_5_exact_matches_are_looked_up_by_index_where_most_leads_lack_an_email(support):
+    """Leads without an e-mail (most, where the phone is the norm) must not turn the e-mail
+    look-up into a scan of every lead: an index over all of them told SQLite's statistics
+    that an e-mail matches every lead, and each intake with an e-mail read the whole table
+    (283 against 0.8 ms on 1,000,000 leads). The identity indexes hold the leads that have
+    the value, and the duplicate check's queries say so."""
+    channel, industry, now = Channel.objects.get(code="G"), Industry.objects.first(), timezone.now()
+    Lead.objects.bulk_create(
+        Lead(number=f"G{n:09d}", channel=channel, status=Status.CONTACTING, created_by=support,
+             industry=industry,
+             company_name=f"公司{n}", company_key=f"公司{n}", company_block="公司",
+             phone_e164=f"+86139{n:08d}", acquired_at=now, created_at=now, updated_at=now)
+        for n in range(300)
+    )  # fmt: skip
+    statements = []
+
+    def keep(run, sql, params, many, context):
+        if "leads_lead" in sql:
+            statements.append((sql, params))
+        return run(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        batch = candidates_for_batch({"+8613900000007"}, {"buyer@example.com"}, {"公司7"})
+        one = find_duplicate(
+            phone_e164="+8613900000008", email="buyer@example.com", company_key="公司8",
+            customer_type="enterprise",
+        )  # fmt: skip
+    assert {row[2] for row in batch} == {"+8613900000007"} and one.matched_on == "phone"
+    by_email = [
+        p
+        for (sql, _), p in zip(statements, _plans(statements), strict=True)
+        if "email = " in sql or "email IN (" in sql
+    ]
+    assert len(by_email) == 2  # the batch's e-mails, and the one intake's candidates
+    for plan in by_email:
+        assert "lead_email_idx" in plan, plan

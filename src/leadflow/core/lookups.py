@@ -25,11 +25,14 @@ class Among(models.Lookup):
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(self.rhs)]
 
 
-def select_among(table: str, columns: str, column: str, values: list) -> list[tuple]:
+def select_among(
+    table: str, columns: str, column: str, values: list, *, also: str = ""
+) -> list[tuple]:
     """The same for raw SQL: `SELECT columns FROM table` for the rows whose `column` is one
     of `values` — one array parameter on PostgreSQL (psycopg parses a statement of more than
     50 parameters anew each time), placeholders in chunks of 500 on SQLite (it caps their
-    number)."""
+    number). `also`: a further condition (SQL without parameters), such as the one a
+    partial index needs to be chosen."""
     if not values:
         return []
     if connection.vendor == "postgresql":
@@ -40,6 +43,8 @@ def select_among(table: str, columns: str, column: str, values: list) -> list[tu
     found: list[tuple] = []
     with connection.cursor() as cursor:
         for where, params in queries:
+            if also:
+                where = f"{where} AND {also}"
             cursor.execute(f"SELECT {columns} FROM {table} WHERE {where}", params)
             found += cursor.fetchall()
     return found

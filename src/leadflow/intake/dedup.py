@@ -164,6 +164,11 @@ def find_duplicate_as_typed(
     )
 
 
+# The condition of each identity index (`Lead.Meta.indexes`: only leads that have the value),
+# which a query must state for the database to choose that index.
+_HAS = {column: f"{column} > ''" for column in ("phone_e164", "email", "company_key")}
+
+
 def _candidates(
     phone: str, email: str, key: str, exclude_pk: int | None, locking: tuple[str, list] | None
 ) -> list[tuple]:
@@ -175,7 +180,7 @@ def _candidates(
     terms, params = [], []
     for column, value in (("phone_e164", phone), ("email", email), ("company_key", key)):
         if value:
-            terms.append(f"{column} = %s")
+            terms.append(f"({column} = %s AND {_HAS[column]})")
             params.append(value)
     if not terms:
         if locking:
@@ -214,7 +219,9 @@ def candidates_for_batch(phones: set[str], emails: set[str], keys: set[str]) -> 
     columns = "id, status, phone_e164, email, company_key, customer_type, acquired_at, number"
     found: dict[int, tuple] = {}
     for column, values in (("phone_e164", phones), ("email", emails), ("company_key", keys)):
-        rows = select_among(table, columns, column, sorted(v for v in values if v))
+        rows = select_among(
+            table, columns, column, sorted(v for v in values if v), also=_HAS[column]
+        )
         found.update((row[0], row) for row in rows)
     with connection.cursor() as cursor:
         matched = _fuzzy_ids(cursor, table, {k for k in keys if k}) - found.keys()

@@ -311,9 +311,19 @@ class Lead(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["phone_e164"], name="lead_phone_idx"),
-            models.Index(fields=["email"], name="lead_email_idx"),
-            models.Index(fields=["company_key"], name="lead_company_key_idx"),
+            # the duplicate check's exact matches (R1.5), over the leads that have the value:
+            # where most leads lack one (no e-mail given), an index holding them all tells
+            # SQLite's statistics that an e-mail matches every lead, and its planner then
+            # scans the table for each intake; the queries say `> ''` to use these
+            models.Index(
+                fields=["phone_e164"], condition=Q(phone_e164__gt=""), name="lead_phone_idx"
+            ),
+            models.Index(fields=["email"], condition=Q(email__gt=""), name="lead_email_idx"),
+            models.Index(
+                fields=["company_key"],
+                condition=Q(company_key__gt=""),
+                name="lead_company_key_idx",
+            ),
             # the fuzzy name step reads a block's keys of a plausible length (dedup.py)
             models.Index(
                 F("company_block"), Length("company_key"), name="lead_company_block_len_idx"
