@@ -55,6 +55,30 @@ def test_r5_1_each_role_sees_its_scope(org):
     assert seen(org["admin"]) == seen(support) == seen(org["marketing"]) == everything
 
 
+def test_r5_1_one_teams_leads_are_what_the_user_sees_of_that_team(org):
+    """`visible_leads(user, team=…)` is the user's view narrowed to the team, for every role
+    and team; for the team's own manager without the visibility condition (no join to the
+    team, no OR), as every lead of the team is theirs to see."""
+    support, east, south = org["support"], org["rep1"].team, org["rep3"].team
+    own(submit(support, phone="13912340011").lead, org["rep1"])
+    own(submit(support, phone="13912340012").lead, org["rep2"], Status.WON)
+    own(submit(support, phone="13912340013").lead, org["rep3"])
+    pooled = own(submit(support, phone="13912340014").lead, org["rep3"], Status.POOL)
+    Lead.objects.filter(pk=pooled.pk).update(owner=None)
+    submit(org["rep2"], phone="13912340015")  # entered by a rep, in no team yet
+    for user in org.values():
+        for team in (east, south):
+            narrowed = set(visible_leads(user, team=team.pk).values_list("pk", flat=True))
+            expected = set(visible_leads(user).filter(team=team).values_list("pk", flat=True))
+            assert narrowed == expected, (user.username, team.name)
+    assert len(visible_leads(org["m_east"], team=east.pk)) == 2
+    assert [lead.pk for lead in visible_leads(org["m_east"], team=south.pk)] == [pooled.pk]
+    mine = str(visible_leads(org["m_east"], team=east.pk).query)
+    others = str(visible_leads(org["m_east"], team=south.pk).query)
+    assert " OR " not in mine and "accounts_team" not in mine
+    assert " OR " in others
+
+
 def test_r5_1_a_rep_sees_what_they_entered(org):
     lead = submit(org["rep2"]).lead
     assert list(visible_leads(org["rep2"])) == [lead]

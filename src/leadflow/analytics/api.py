@@ -11,7 +11,6 @@ from ninja import Query, Router, Schema
 from leadflow.accounts.models import Region, Team, User
 from leadflow.core.apierrors import api_error
 from leadflow.leads.models import Grade, Industry
-from leadflow.leads.queries import visible_leads
 
 from . import queries
 
@@ -116,7 +115,7 @@ def funnel(request: HttpRequest, f: Query[FilterIn], by: str = ""):
     if by not in ("", "month"):
         raise _bad("by", _("分组只能为 month（按获取月份）"))
     filters = _filters(f)
-    leads = filters.apply(visible_leads(request.user))
+    leads = filters.visible_to(request.user)
     return [
         {
             "cohort": fn.cohort,
@@ -135,7 +134,7 @@ def funnel(request: HttpRequest, f: Query[FilterIn], by: str = ""):
 def channels(request: HttpRequest, f: Query[FilterIn], level: str = "top"):
     top_level = _top_level(level)
     filters = _filters(f)
-    leads = filters.apply(visible_leads(request.user))
+    leads = filters.visible_to(request.user)
     rows = queries.channels(leads, filters=filters, top_level=top_level)
     return [
         {
@@ -188,7 +187,7 @@ class CycleOut(Schema):
 def cycle(request: HttpRequest, f: Query[FilterIn], level: str = "top"):
     top_level = _top_level(level)
     filters = _filters(f)
-    leads = filters.apply(visible_leads(request.user))
+    leads = filters.visible_to(request.user)
     c = queries.cycle(leads, now=timezone.now(), top_level=top_level)
     return {
         "to_first_contact_hours": vars(c.to_first_contact),
@@ -224,7 +223,7 @@ class RepOut(Schema):
     summary="Reps: assigned, accepted, contacted, won, win rate, response, grading (R4.5)",
 )
 def reps(request: HttpRequest, f: Query[FilterIn]):
-    leads = _filters(f).apply(visible_leads(request.user))
+    leads = _filters(f).visible_to(request.user)
     return [
         {
             "rep": r.rep.username,
@@ -264,7 +263,7 @@ class LossesOut(Schema):
     summary="Why leads were lost: 无效 reasons, where, competitors named (R4.6)",
 )
 def losses(request: HttpRequest, f: Query[FilterIn]):
-    leads = _filters(f).apply(visible_leads(request.user))
+    leads = _filters(f).visible_to(request.user)
     result = queries.losses(leads)
     return {
         "reasons": [{"name": n, "leads": c} for n, c in result.reasons],
@@ -306,7 +305,7 @@ def _discipline_out(r, rep: str | None) -> dict:
     summary="Follow-up discipline per rep and team: SLA kept, and overdue now (R4.4)",
 )
 def discipline(request: HttpRequest, f: Query[FilterIn]):
-    leads = _filters(f).apply(visible_leads(request.user))
+    leads = _filters(f).visible_to(request.user)
     rows = queries.discipline(leads, now=timezone.now())
     teams = queries.by_team(rows)
     return [_discipline_out(r, r.rep.username) for r in rows] + [

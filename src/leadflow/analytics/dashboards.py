@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from leadflow.accounts.models import Role, Team, User
 from leadflow.core import parallel
 from leadflow.leads.models import Lead
-from leadflow.leads.queries import visible_leads
 
 from . import queries
 from .queries import Filters
@@ -61,7 +60,6 @@ def scoped(user: User, filters: Filters) -> tuple[QuerySet[Lead], Filters]:
     """The leads a dashboard counts, and the filters as they apply: a rep's own leads only
     (not the pool's); a manager's teams only (not other teams' leads waiting in the pool)."""
     role = role_of(user)
-    leads = visible_leads(user)
     if role == "rep":
         filters = replace(filters, rep=user.pk, team=None)
     elif role == "manager":  # one of their teams at a time, so the lead list matches
@@ -70,7 +68,7 @@ def scoped(user: User, filters: Filters) -> tuple[QuerySet[Lead], Filters]:
             filters = replace(filters, rep=user.pk, team=None)
         elif filters.team not in teams:
             filters = replace(filters, team=teams[0])
-    return filters.apply(leads), filters
+    return filters.visible_to(user), filters
 
 
 def drill(filters: Filters, **extra) -> str:

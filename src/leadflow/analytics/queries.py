@@ -16,7 +16,7 @@ assigned → 初步接触 → 无效; C: entered → verified and waiting. Reach
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -60,6 +60,7 @@ from leadflow.leads.queries import (
     day_start,
     filter_leads,
     still_waiting,
+    visible_leads,
 )
 
 from . import stats
@@ -86,6 +87,11 @@ class Filters:
         """The lead list's own filter (`leads.queries.filter_leads`): a number and the list
         it drills down to count the same leads by construction."""
         return filter_leads(leads, self.as_lead_filter())
+
+    def visible_to(self, user) -> QuerySet[Lead]:
+        """The leads `user` may see (R5.1) that these filters choose — the team's through
+        `visible_leads`, which spares a team's manager the visibility condition."""
+        return replace(self, team=None).apply(visible_leads(user, team=self.team))
 
     def as_lead_filter(self) -> LeadFilter:
         return LeadFilter(

@@ -70,9 +70,9 @@ def report(user: User, team: Team, week: date, *, now: datetime) -> WeeklyReport
     """The week's report over the team's leads that `user` may see."""
     week = review.week_of(week)
     start, end = review.week_bounds(week)
-    team_leads = visible_leads(user).filter(team=team)
+    team_leads = visible_leads(user, team=team.pk)
     filters = Filters(since=week, until=week + timedelta(days=6), team=team.pk)
-    acquired = filters.apply(visible_leads(user))
+    acquired = filters.visible_to(user)
     [funnel] = queries.funnel(acquired)
     moved = queries.moved(team_leads, during=(start, end))
     discipline = queries.discipline(team_leads, now=min(now, end), during=(start, end))

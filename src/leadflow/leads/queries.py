@@ -8,21 +8,34 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from leadflow.accounts.models import Region, Role
+from leadflow.accounts.models import Region, Role, Team
 
 from .models import FUNNEL_RANK, OUTCOMES, WORKING_STATUSES, Grade, Lead, Status
 
 VERIFICATION_STATUSES = frozenset({Status.PENDING_REVIEW, Status.RETURNED, Status.SCREENED_OUT})
 
 
-def visible_leads(user) -> QuerySet[Lead]:
+def visible_leads(user, *, team: int | None = None) -> QuerySet[Lead]:
     """Leads `user` may see: admin, support and marketing all (contacts masked outside their
     scope); a manager their teams', their own and those awaiting assignment or in the pool;
-    a rep their own, what they entered and the pool."""
+    a rep their own, what they entered and the pool.
+
+    `team` (an id): of those, the team's only. A team's manager sees every lead of it, so
+    for them the team alone chooses the leads — without the visibility condition, an OR
+    over a join that the database would otherwise check lead by lead from the table (a
+    manager's two-year dashboard did so in every report: 200–250 ms each on 80,000 leads)."""
     leads = Lead.objects.select_related("channel", "channel__parent", "industry", "owner")
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return leads.none()
+    if team is not None:
+        leads = leads.filter(team_id=team)
     if user.has_role(Role.ADMIN, Role.SUPPORT, Role.MARKETING):
+        return leads
+    if (
+        team is not None
+        and user.has_role(Role.MANAGER)
+        and Team.objects.filter(pk=team, manager=user).exists()
+    ):
         return leads
     scope = Q(owner=user) | Q(created_by=user)
     if user.has_role(Role.MANAGER):
