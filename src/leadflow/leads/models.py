@@ -336,7 +336,12 @@ class Lead(models.Model):
             # reports over everyone's period read what they count from the index alone
             # (`REPORTED`), not from the rows
             models.Index(fields=["acquired_at", *REPORTED], name="lead_acquired_idx"),
-            models.Index(fields=["team", "acquired_at"], name="lead_team_acquired_idx"),
+            # and a team's, covering too: a manager's two years are 80,000 leads scattered
+            # over the table, read from the rows once for each report (3.5 → 2.1 s)
+            models.Index(
+                fields=["team", "acquired_at", *(c for c in REPORTED if c != "team")],
+                name="lead_team_acquired_idx",
+            ),
             models.Index(
                 fields=["pool_due"], condition=Q(pool_due__isnull=False), name="lead_pool_due_idx"
             ),
