@@ -118,7 +118,8 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
     board = Dashboard(role, filters, tuple(sections or SECTIONS[role]))
     shown = board.sections
     add = board.charts.__setitem__
-    queries.lead_span(leads)  # asked by every report: once, before they run side by side
+    if leads.query.has_filters():  # every lead: no report asks
+        queries.lead_span(leads)  # asked by every report: once, before they run side by side
     jobs: dict = {}
     if "cohorts" in shown:  # the months, added up for the funnel
         jobs["months"] = partial(queries.funnel, leads, by_month=True)
@@ -128,9 +129,12 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
         jobs["channels"] = partial(queries.channels, leads, filters=filters)
     if "cycle" in shown or "kpis" in shown:
         jobs["cycle"] = partial(queries.cycle, leads, now=now)
-    if "reps" in shown or "grades" in shown or "discipline" in shown:
-        # one job: both read the assignments and the tallies, once each (memos on `leads`)
-        jobs["people"] = partial(_people, leads, shown, now=now)
+    # both read the assignments and the tallies, once each (memos on `leads`): side by side,
+    # the second to ask waits for the first's answer
+    if "reps" in shown or "grades" in shown:
+        jobs["reps"] = partial(queries.reps, leads)
+    if "discipline" in shown:
+        jobs["discipline"] = partial(queries.discipline, leads, now=now)
     if "heat" in shown:
         today = timezone.localdate(now)
         since = filters.since or (today - timedelta(days=27))
@@ -154,8 +158,7 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
     if "cycle" in found:
         board.cycle = found["cycle"]
         add("curves", board.cycle.won_curve)
-    if "people" in found:
-        board.reps, board.discipline = found["people"]
+    board.reps, board.discipline = found.get("reps", []), found.get("discipline", [])
     if "reps" in shown or "grades" in shown:
         add("reps", reps_chart(board.reps, filters))
     if "discipline" in shown:
@@ -168,13 +171,6 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
     if "kpis" in shown:
         board.kpis = kpis(board, filters)
     return board
-
-
-def _people(leads: QuerySet[Lead], shown: tuple[str, ...], *, now: datetime):
-    """The reps table and the follow-up discipline, as far as they are shown."""
-    reps = queries.reps(leads) if "reps" in shown or "grades" in shown else []
-    discipline = queries.discipline(leads, now=now) if "discipline" in shown else []
-    return reps, discipline
 
 
 def kpis(board: Dashboard, filters: Filters) -> list[dict]:

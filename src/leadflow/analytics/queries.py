@@ -15,6 +15,8 @@ assigned → 初步接触 → 无效; C: entered → verified and waiting. Reach
 初步接触: 1 (invalid); open at 核对通过: 1.
 """
 
+import threading
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -24,7 +26,6 @@ from itertools import pairwise
 from django.db import connections
 from django.db.models import (
     Aggregate,
-    BooleanField,
     Case,
     CharField,
     Count,
@@ -90,8 +91,13 @@ class Filters:
 
     def visible_to(self, user) -> QuerySet[Lead]:
         """The leads `user` may see (R5.1) that these filters choose — the team's through
-        `visible_leads`, which spares a team's manager the visibility condition."""
-        return replace(self, team=None).apply(visible_leads(user, team=self.team))
+        `visible_leads`, which spares a team's manager the visibility condition — with the
+        stored months they cover whole, for the reports to read (`rollups.attach`)."""
+        from .rollups import attach  # it reads this module's parts
+
+        leads = replace(self, team=None).apply(visible_leads(user, team=self.team))
+        attach(leads, user, self)
+        return leads
 
     def as_lead_filter(self) -> LeadFilter:
         return LeadFilter(
@@ -134,18 +140,13 @@ class Funnel:
 
 def funnel(leads: QuerySet[Lead], *, by_month: bool = False) -> list[Funnel]:
     """The funnel of `leads` (R4.1): one for all of them, or one per acquisition month."""
-    rows = leads.annotate(top=F("furthest"))
-    keys = ["top", "status"]
-    if by_month:
-        rows = rows.annotate(cohort=LocalDate("acquired_at", month=True))
-        keys.insert(0, "cohort")
-    counts = rows.order_by().values(*keys).annotate(n=Count("pk"))
     grouped: dict = defaultdict(list)
-    for row in counts:
-        cohort = as_date(row["cohort"]) if by_month else None
-        grouped[cohort].append(row)
     if not by_month:
+        counts = leads.annotate(top=F("furthest")).order_by().values("top", "status")
+        grouped[None] = list(counts.annotate(n=Count("pk")))
         return [_funnel(None, grouped[None])]  # one, even over no leads
+    for cohort, top, status, n in part_rows("cohorts", leads):
+        grouped[as_date(cohort)].append({"top": top, "status": status, "n": n})
     return [_funnel(cohort, grouped[cohort]) for cohort in sorted(grouped)]
 
 
@@ -224,19 +225,13 @@ def channels(
     """Per channel (top-level with its sub-channels, or each channel): leads, valid rate,
     conversion, won amount, and from the channel costs of the period cost per lead, per won
     deal and ROI (R4.2). Largest first."""
-    group = Coalesce("channel__parent_id", "channel_id") if top_level else F("channel_id")
-    rows = (
-        leads.annotate(top=F("furthest"), group=group)
-        .order_by()
-        .values("group")
-        .annotate(
-            n=Count("pk"),
-            valid=Count("pk", filter=Q(top__gte=1)),
-            won=Count("pk", filter=Q(status=S.WON)),
-            amount=Sum("won_amount", filter=Q(status=S.WON)),
-        )
-    )
-    found = {r["group"]: r for r in rows}
+    tree = {c.pk: (c.parent_id or c.pk) if top_level else c.pk for c in Channel.objects.all()}
+    found: dict[int, dict] = {}
+    for channel, n, valid, won, amount in part_rows("channels", leads):
+        r = found.setdefault(tree[channel], {"n": 0, "valid": 0, "won": 0, "amount": None})
+        r["n"], r["valid"], r["won"] = r["n"] + n, r["valid"] + valid, r["won"] + won
+        if amount is not None:  # stored months keep sums as text
+            r["amount"] = (r["amount"] or Decimal(0)) + Decimal(amount)
     names = {c.pk: c for c in Channel.objects.filter(pk__in=found)}
     costs = _costs(set(found), filters or Filters(), top_level)
     result = [
@@ -319,18 +314,6 @@ class Nearest(Func):
         return super().as_sql(compiler, connection, template="ROUND(%(expressions)s)", **extra)
 
 
-class Whole(Func):
-    """The whole part of a number that is not negative (days elapsed), in the database."""
-
-    output_field = FloatField()
-    template = "FLOOR(%(expressions)s)"
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(
-            compiler, connection, template="CAST(%(expressions)s AS INTEGER)", **extra
-        )
-
-
 FEW = 20_000  # a lead set up to this size is sent to the child tables as its ids
 
 
@@ -378,11 +361,22 @@ def lead_ids(leads: QuerySet[Lead]) -> list[int] | None:
     return leads._lead_ids
 
 
+_KEEPING = threading.Lock()
+_computing: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # queryset → its lock
+
+
 def _kept(leads: QuerySet[Lead], name: str, compute):
     """`compute()`, once per queryset object: kept on it as `lead_span` is (a dashboard
-    hands every report the same one; a filtered copy is another object and asks anew)."""
-    if (known := leads.__dict__.get(name)) is None:
-        known = leads.__dict__[name] = compute()
+    hands every report the same one; a filtered copy is another object and asks anew).
+    Reports running side by side (`parallel.together`) ask at once: one computes, the
+    other waits for its answer."""
+    if (known := leads.__dict__.get(name)) is not None:
+        return known
+    with _KEEPING:
+        lock = _computing.setdefault(leads, threading.Lock())
+    with lock:
+        if (known := leads.__dict__.get(name)) is None:
+            known = leads.__dict__[name] = compute()
     return known
 
 
@@ -448,10 +442,10 @@ def of_leads(rows: QuerySet, leads: QuerySet[Lead]) -> QuerySet:
     no lead filter to join (an administrator's tallies 96 → 40 ms, late follow-ups 152 →
     63 ms, assignments 86 → 38 ms). All the leads there are: all the rows, with no lead
     filter to apply to millions of them."""
-    if (span := lead_span(leads)) is None:
-        return rows.none()
     if not leads.query.has_filters():  # every lead (an administrator, all time): every row
         return rows
+    if (span := lead_span(leads)) is None:
+        return rows.none()
     if (ids := lead_ids(leads)) is not None:
         return rows.filter(lead_id__among=ids)
     if whole_span(leads):
@@ -499,49 +493,29 @@ def cycle(leads: QuerySet[Lead], *, now: datetime, top_level: bool = True) -> Cy
     a lead closed without a win stays among the not-won.
 
     The database does the counting: times to first contact to the minute and stays in a
-    stage to the hour, as (value, how many) rows; in one pass over the leads, those not won
-    by whole days followed, the won ones' times to won exact to the second."""
-    minutes = (
-        leads.filter(first_contact_at__isnull=False)
-        .annotate(m=Nearest(Seconds("first_contact_at", "acquired_at") / 60.0))
-        .order_by()
-        .values("m")
-        .annotate(n=Count("pk"))
-        .values_list("m", "n")
-    )
-    won = Q(status=S.WON, won_at__isnull=False)
-    to_won: list[float] = []
-    won_by_channel: dict[str, list[float]] = defaultdict(list)
+    stage to the hour, as (value, how many) rows; the won leads' times to won exact to the
+    second; the others by the day they were acquired, followed for the whole days from
+    that day to today's."""
+    minutes = part_rows("contact", leads)
+    to_won: list[tuple[float, int]] = []
+    won_by_channel: dict[str, list[tuple[float, int]]] = defaultdict(list)
     observations: dict[str, list[tuple]] = defaultdict(list)
-    # one pass: a won lead's time to won to the second, the others' whole days followed
-    rows = list(
-        leads.annotate(
-            w=Case(When(won, then=Value(True)), default=Value(False), output_field=BooleanField()),
-            d=Case(
-                When(won, then=Seconds("won_at", "acquired_at") / DAY),
-                default=Whole(Seconds(Value(now), "acquired_at") / DAY),
-                output_field=FloatField(),
-            ),
-        )
-        .order_by()
-        .values("channel_id", "w", "d")
-        .annotate(n=Count("pk"))
-        .values_list("channel_id", "w", "d", "n")
-    )
+    won, waiting = part_rows("won", leads), part_rows("waiting", leads)
     code_of = _channel_codes(top_level)  # read after the leads: it knows all their channels
-    for channel, is_won, days, n in rows:
-        code, days = code_of[channel], float(days)
-        if is_won:
-            to_won += [days] * n
-            won_by_channel[code] += [days] * n
-            observations[code].append((max(days, 0.0), True, n))
-        else:  # followed until now: closed without a win = not won
-            observations[code].append((max(days, 0.0), False, n))
+    for channel, days, n in won:  # to the second
+        code = code_of[channel]
+        to_won.append((days, n))
+        won_by_channel[code].append((days, n))
+        observations[code].append((max(days, 0.0), True, n))
+    today = timezone.localdate(now)
+    for channel, day, n in waiting:  # followed until today: closed without a win = not won
+        days = float(max((today - as_date(day)).days, 0))
+        observations[code_of[channel]].append((days, False, n))
     in_stage, still = _stays(leads)
     return Cycle(
         to_first_contact=stats.summarize_counts((m / 60, n) for m, n in minutes),
-        to_won=stats.summarize(to_won),
-        to_won_by_channel={c: stats.summarize(v) for c, v in sorted(won_by_channel.items())},
+        to_won=stats.summarize_counts(to_won),
+        to_won_by_channel={c: stats.summarize_counts(v) for c, v in sorted(won_by_channel.items())},
         in_stage=in_stage,
         still_in_stage=still,
         won_curve={c: _thin(stats.kaplan_meier(o)) for c, o in sorted(observations.items())},
@@ -562,27 +536,11 @@ def _stays(leads: QuerySet[Lead]) -> tuple[dict[str, stats.Summary], dict[str, i
     """Days spent in each worked stage by the stays that ended (each StageChange keeps when
     its lead entered the status it left), to the hour; and the leads there now."""
     hours: dict[str, list[tuple[float, int]]] = {str(s): [] for s in WORKED_STAGES}
-    for status, h, n in (
-        of_leads(
-            StageChange.objects.filter(from_status__in=WORKED_STAGES, entered_at__isnull=False),
-            leads,
-        )
-        .annotate(h=Nearest(Seconds("at", "entered_at") / 3600.0))
-        .order_by()
-        .values("from_status", "h")
-        .annotate(n=Count("*"))
-        .values_list("from_status", "h", "n")
-    ):
+    for status, h, n in part_rows("stay_hours", leads):
         hours[status].append((h / 24, n))
     still = dict.fromkeys(hours, 0)
-    for status, n in (
-        leads.filter(status__in=WORKED_STAGES)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    ):
-        still[status] = n
+    for status, n in part_rows("still", leads):
+        still[status] += n
     return {s: stats.summarize_counts(v) for s, v in hours.items()}, still
 
 
@@ -626,27 +584,18 @@ class RepRow:
 def reps(leads: QuerySet[Lead]) -> list[RepRow]:
     """Per rep, over `leads` (R4.5): assigned, accepted, contacted, won, win rate, response
     time, grading accuracy from the weekly review, and conversion by grade. Most won first."""
-    placed = assignments(leads)
     answered = of_leads(Assignment.objects.filter(answered_at__isnull=False), leads).exclude(
         kind=Assignment.Kind.CLAIM
     )
     response = _median_per_rep(answered, Nearest(Seconds("answered_at", "at") / 60.0))
+    placed = assignments(leads)  # after: the discipline report, alongside, may have them
     contacted = {by: t["leads_contacted"] for by, t in tallies(leads).items()}
     owned: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     amounts: dict[int, Decimal] = defaultdict(Decimal)
-    rows = (
-        leads.filter(owner__isnull=False)
-        .order_by()
-        .values("owner", "grade")
-        .annotate(
-            n=Count("pk"),
-            won=Count("pk", filter=Q(status=S.WON)),
-            amount=Sum("won_amount", filter=Q(status=S.WON)),
-        )
-    )
-    for r in rows:
-        owned[r["owner"]][r["grade"] or ""] = [r["n"], r["won"]]
-        amounts[r["owner"]] += r["amount"] or Decimal(0)
+    for owner, grade, n, won, amount in part_rows("owned", leads):
+        mine = owned[owner][grade or ""]
+        mine[0], mine[1] = mine[0] + n, mine[1] + won
+        amounts[owner] += Decimal(amount or 0)  # stored months keep sums as text
     reviews = {
         r["rep"]: r
         for r in ReviewItem.objects.filter(lead__in=leads)
@@ -722,40 +671,22 @@ def losses(leads: QuerySet[Lead], *, during: tuple[datetime, datetime] | None = 
     reason chosen, or an import's own words), where in the funnel, and the competitors named
     in follow-up records. `during`: the leads that turned 无效 in it, and the competitors
     named in the follow-ups made in it."""
-    lost = leads.filter(status=S.INVALID).annotate(top=F("furthest"))
-    records = of_leads(FollowUp.objects.all(), leads)
     if during:
         turned = StageChange.objects.filter(
             to_status=S.INVALID, at__gte=during[0], at__lt=during[1]
         )
-        lost = lost.filter(pk__in=turned.values("lead"))
-        records = records.filter(contact_at__gte=during[0], contact_at__lt=during[1])
-    # the reason as recorded on the lead: "label：note" (moves), or an import's own words
-    cut = StrIndex("invalid_reason", Value("："))
-    reason = Case(
-        When(cut__gt=0, then=Substr("invalid_reason", 1, cut - 1)),
-        default=F("invalid_reason"),
-    )
+        lost = list(_reasons(leads.filter(pk__in=turned.values("lead"))))
+        rivals = list(_rivals(leads, during=during))
+    else:
+        lost, rivals = part_rows("reasons", leads), part_rows("rivals", leads)
     reasons: dict[str, int] = defaultdict(int)
     stages: dict[str, int] = defaultdict(int)
     rank_label = {rank: str(label) for rank, _s, label in FUNNEL_STEPS}
-    for text, top, n in (
-        lost.annotate(cut=cut, reason=reason)
-        .order_by()
-        .values("reason", "top")
-        .annotate(n=Count("pk"))
-        .values_list("reason", "top", "n")
-    ):
+    for text, top, n in lost:
         reasons[text or str(_("未说明"))] += n
         stages[rank_label[top]] += n
     named: dict[str, int] = defaultdict(int)
-    for name, n in (
-        records.exclude(competitor="")
-        .order_by()
-        .values("competitor")
-        .annotate(n=Count("lead", distinct=True))
-        .values_list("competitor", "n")
-    ):
+    for name, n in rivals:
         named[" ".join(name.split())] += n
     return Losses(
         reasons=sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])),
@@ -1019,3 +950,218 @@ def weekly_trend(leads: QuerySet[Lead], *, weeks: list[date]) -> list[tuple[date
     new = {day(k): v for k, v in new.items()}
     won = {day(k): v for k, v in won.items()}
     return [(w, new.get(w, 0), won.get(w, 0)) for w in weeks]
+
+
+# --- parts: what the reports read, as rows that add up across months --------------------------
+#
+# Each part is a GROUP BY over leads (or their stage changes, their follow-ups): key columns,
+# then counts and sums. Rows of disjoint sets of leads add up key by key — a lead is
+# acquired in one month and is in one team — so `rollups` stores each part per month and
+# team, and a two-year dashboard adds 24 months of stored rows instead of reading 1,000,000
+# leads and 5,000,000 stage changes again. `by`: the month and team first (what `rollups`
+# stores by). A count of distinct leads (`rivals`) adds up for the same reason.
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part's query, and the `Rollup` columns its keys and values are stored in."""
+
+    query: object  # (leads, by=False) -> rows: (month, team if by,) *keys, *values
+    keys: tuple[str, ...]
+    values: tuple[str, ...] = ("n",)
+
+
+PARTS: dict[str, Part] = {}
+
+
+def _part(keys: tuple[str, ...], values: tuple[str, ...] = ("n",)):
+    def register(query):
+        PARTS[query.__name__.lstrip("_")] = Part(query, keys, values)
+        return query
+
+    return register
+
+
+def part_rows(name: str, leads: QuerySet[Lead]) -> list[tuple]:
+    """The part's rows over `leads`: from the database, or — when `rollups.attach` found
+    stored months for them — those months' stored rows, added up, with the rest's."""
+    part = PARTS[name]
+    if (plan := leads.__dict__.get("_rollup")) is not None:
+        return plan.rows(name, part)
+    return [tuple(r) for r in part.query(leads)]
+
+
+def _by(path: str, by: bool) -> dict:
+    if not by:
+        return {}
+    return {
+        "r_month": LocalDate(f"{path}acquired_at", month=True),
+        "r_team": Coalesce(f"{path}team_id", 0),
+    }
+
+
+@_part(("month", "i", "t"))
+def _cohorts(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Leads per acquisition month, furthest stage and status (the funnel, R4.1)."""
+    extra = _by("", by)
+    keys = [*extra, "cohort", "top", "status"]
+    rows = leads.annotate(**extra, top=F("furthest"), cohort=LocalDate("acquired_at", month=True))
+    return rows.order_by().values(*keys).annotate(n=Count("pk")).values_list(*keys, "n")
+
+
+@_part(("i",), ("n", "v1", "v2", "amount"))
+def _channels(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Per channel: leads, verified, won, won amount (R4.2)."""
+    extra = _by("", by)
+    keys = [*extra, "channel_id"]
+    return (
+        leads.annotate(**extra)
+        .order_by()
+        .values(*keys)
+        .annotate(
+            n=Count("pk"),
+            valid=Count("pk", filter=Q(furthest__gte=1)),
+            won=Count("pk", filter=Q(status=S.WON)),
+            amount=Sum("won_amount", filter=Q(status=S.WON)),
+        )
+        .values_list(*keys, "n", "valid", "won", "amount")
+    )
+
+
+@_part(("x",))
+def _contact(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Leads per minute from acquisition to the first contact (R4.3)."""
+    extra = _by("", by)
+    keys = [*extra, "m"]
+    return (
+        leads.filter(first_contact_at__isnull=False)
+        .annotate(**extra, m=Nearest(Seconds("first_contact_at", "acquired_at") / 60.0))
+        .order_by()
+        .values(*keys)
+        .annotate(n=Count("pk"))
+        .values_list(*keys, "n")
+    )
+
+
+WON = Q(status=S.WON, won_at__isnull=False)
+
+
+@_part(("i", "x"))
+def _won(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Won leads per channel and days from acquisition to won, to the second (R4.3)."""
+    extra = _by("", by)
+    keys = [*extra, "channel_id", "d"]
+    return (
+        leads.filter(WON)
+        .annotate(**extra, d=Seconds("won_at", "acquired_at") / DAY)
+        .order_by()
+        .values(*keys)
+        .annotate(n=Count("pk"))
+        .values_list(*keys, "n")
+    )
+
+
+@_part(("i", "day"))
+def _waiting(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Leads not won per channel and day acquired (R4.3: followed until today)."""
+    extra = _by("", by)
+    keys = [*extra, "channel_id", "day"]
+    return (
+        leads.exclude(WON)
+        .annotate(**extra, day=LocalDate("acquired_at"))
+        .order_by()
+        .values(*keys)
+        .annotate(n=Count("pk"))
+        .values_list(*keys, "n")
+    )
+
+
+@_part(("t", "x"))
+def _stay_hours(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Stays in a worked stage that ended, per stage and hours spent (R4.3)."""
+    extra = _by("lead__", by)
+    keys = [*extra, "from_status", "h"]
+    stays = StageChange.objects.filter(from_status__in=WORKED_STAGES, entered_at__isnull=False)
+    return (
+        of_leads(stays, leads)
+        .annotate(**extra, h=Nearest(Seconds("at", "entered_at") / 3600.0))
+        .order_by()
+        .values(*keys)
+        .annotate(n=Count("*"))
+        .values_list(*keys, "n")
+    )
+
+
+@_part(("t",))
+def _still(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Leads in each worked stage now (R4.3)."""
+    extra = _by("", by)
+    keys = [*extra, "status"]
+    return (
+        leads.filter(status__in=WORKED_STAGES)
+        .annotate(**extra)
+        .order_by()
+        .values(*keys)
+        .annotate(n=Count("pk"))
+        .values_list(*keys, "n")
+    )
+
+
+@_part(("i", "t"), ("n", "v1", "amount"))
+def _owned(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Per owner and grade: leads owned, won, won amount (R4.5)."""
+    extra = _by("", by)
+    keys = [*extra, "owner", "grade"]
+    return (
+        leads.filter(owner__isnull=False)
+        .annotate(**extra)
+        .order_by()
+        .values(*keys)
+        .annotate(
+            n=Count("pk"),
+            won=Count("pk", filter=Q(status=S.WON)),
+            amount=Sum("won_amount", filter=Q(status=S.WON)),
+        )
+        .values_list(*keys, "n", "won", "amount")
+    )
+
+
+@_part(("t", "i"))
+def _reasons(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Invalid leads per reason and furthest stage (R4.6). The reason as recorded on the
+    lead: "label：note" (moves), or an import's own words."""
+    extra = _by("", by)
+    keys = [*extra, "reason", "top"]
+    cut = StrIndex("invalid_reason", Value("："))
+    reason = Case(
+        When(cut__gt=0, then=Substr("invalid_reason", 1, cut - 1)),
+        default=F("invalid_reason"),
+    )
+    return (
+        leads.filter(status=S.INVALID)
+        .annotate(**extra, top=F("furthest"), cut=cut, reason=reason)
+        .order_by()
+        .values(*keys)
+        .annotate(n=Count("pk"))
+        .values_list(*keys, "n")
+    )
+
+
+@_part(("t",))
+def _rivals(
+    leads: QuerySet[Lead], by: bool = False, during: tuple[datetime, datetime] | None = None
+) -> QuerySet:
+    """Per competitor named in follow-ups, the leads it was named for (R4.6); `during`:
+    in the follow-ups made then."""
+    extra = _by("lead__", by)
+    keys = [*extra, "competitor"]
+    records = of_leads(FollowUp.objects.exclude(competitor=""), leads)
+    if during:
+        records = records.filter(contact_at__gte=during[0], contact_at__lt=during[1])
+    return (
+        records.annotate(**extra)
+        .order_by()
+        .values(*keys)
+        .annotate(n=Count("lead", distinct=True))
+        .values_list(*keys, "n")
+    )

@@ -13,8 +13,10 @@
       → won by day 5: 73.3 %, where "won ÷ all" would say 60 % and "won ÷ closed" 100 %.
 """
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,10 @@ def summarize_counts(histogram: Iterable[tuple[float, int]]) -> Summary:
     if not total:
         return Summary(0, None, None, None, None, None, None, None)
 
+    seen = list(accumulate(n for _v, n in pairs))  # values up to and including each pair
+
     def at(rank: int) -> float:  # the value at 0-based rank in the sorted values
-        seen = 0
-        for value, n in pairs:
-            seen += n
-            if rank < seen:
-                return value
-        return pairs[-1][0]
+        return pairs[min(bisect_right(seen, rank), len(pairs) - 1)][0]
 
     def q(fraction: float) -> float:
         position = (total - 1) * fraction

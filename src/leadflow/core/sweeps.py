@@ -81,6 +81,8 @@ SWEEPS: list[Sweep] = [
     Sweep("workloads", timedelta(hours=1), recount_loads),
     # the weekly review report to each team's manager, Mondays from 09:00 (R4.7)
     Sweep("weekly-reviews", timedelta(minutes=5), _later("leadflow.analytics.weekly.send_due")),
+    # the stored monthly figures of the long reports: months changed since, computed again
+    Sweep("report-rollups", timedelta(minutes=5), _later("leadflow.analytics.rollups.refresh")),
 ]
 
 

@@ -29,13 +29,7 @@ def visible_leads(user, *, team: int | None = None) -> QuerySet[Lead]:
         return leads.none()
     if team is not None:
         leads = leads.filter(team_id=team)
-    if user.has_role(Role.ADMIN, Role.SUPPORT, Role.MARKETING):
-        return leads
-    if (
-        team is not None
-        and user.has_role(Role.MANAGER)
-        and Team.objects.filter(pk=team, manager=user).exists()
-    ):
+    if sees_every_lead(user, team=team):
         return leads
     scope = Q(owner=user) | Q(created_by=user)
     if user.has_role(Role.MANAGER):
@@ -44,6 +38,20 @@ def visible_leads(user, *, team: int | None = None) -> QuerySet[Lead]:
     if user.has_role(Role.REP):
         scope |= Q(status=Status.POOL)
     return leads.filter(scope)
+
+
+def sees_every_lead(user, *, team: int | None = None) -> bool:
+    """Whether `user` sees every lead (of `team`, when given): admin, support and
+    marketing; a team's manager, every lead of that team."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.has_role(Role.ADMIN, Role.SUPPORT, Role.MARKETING):
+        return True
+    return (
+        team is not None
+        and user.has_role(Role.MANAGER)
+        and Team.objects.filter(pk=team, manager=user).exists()
+    )
 
 
 def can_see_contact(user, lead: Lead) -> bool:
