@@ -7,13 +7,15 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
+from django.db.models import F
 
 from leadflow.accounts.models import Role
 from leadflow.analytics import dashboards, queries, rollups
 from leadflow.analytics.models import Rollup, RollupMonth, StaleDay
 from leadflow.assignment import pool
+from leadflow.assignment.models import Assignment
 from leadflow.core.sweeps import SWEEPS
-from leadflow.followups.models import FollowUp
+from leadflow.followups.models import FollowUp, Tally
 from leadflow.leads.models import Lead, Status
 
 from ..factories import make_user
@@ -113,6 +115,12 @@ def test_r4_1_writes_by_any_path_mark_the_month_and_others_do_not(named, desk):
     rollups.refresh(NOW)
     a.followups.update(competitor="友商乙")  # a competitor named afterwards
     assert StaleDay.objects.exists()
+    rollups.refresh(NOW)
+    Assignment.objects.filter(lead=c).update(state=Assignment.State.EXPIRED)  # lapsed
+    assert rollups.months_of_days(StaleDay.objects.values_list("day", flat=True)) == {OCTOBER}
+    rollups.refresh(NOW)
+    Tally.objects.filter(lead=a).update(records_late=F("records_late") + 1)
+    assert rollups.months_of_days(StaleDay.objects.values_list("day", flat=True)) == {NOVEMBER}
     rollups.refresh(NOW)
     Lead.objects.filter(pk=named["d"].pk).delete()
     assert StaleDay.objects.exists()

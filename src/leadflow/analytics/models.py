@@ -77,6 +77,11 @@ class Rollup(models.Model):
     n = models.BigIntegerField(default=0)
     v1 = models.BigIntegerField(default=0)
     v2 = models.BigIntegerField(default=0)
+    v3 = models.BigIntegerField(default=0)
+    v4 = models.BigIntegerField(default=0)
+    v5 = models.BigIntegerField(default=0)
+    v6 = models.BigIntegerField(default=0)
+    v7 = models.BigIntegerField(default=0)
     amount = models.DecimalField(max_digits=20, decimal_places=2, null=True)
 
     class Meta:

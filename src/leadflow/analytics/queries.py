@@ -383,49 +383,51 @@ def _kept(leads: QuerySet[Lead], name: str, compute):
 def assignments(leads: QuerySet[Lead]) -> dict[int, dict[str, int]]:
     """Per rep, the assignments of `leads` (`_by_rep`), for the reps table (R4.5) and the
     confirmations of the discipline report (R4.4) in one pass (`_kept`)."""
-    return _kept(leads, "_assignments", lambda: _by_rep(of_leads(Assignment.objects.all(), leads)))
+    return _kept(leads, "_assignments", lambda: _named(part_rows("placed", leads), PLACED))
 
 
 def tallies(leads: QuerySet[Lead]) -> dict[int, dict[str, int]]:
     """Per author, the follow-up tallies of `leads` summed (`Tally.COUNTS`, `by`) and the
     leads they made the first contact with (`leads_contacted`), for the discipline report
     (R4.4) and the reps table (R4.5) in one pass (`_kept`)."""
-
-    def summed() -> dict[int, dict[str, int]]:
-        rows = (
-            of_leads(Tally.objects.all(), leads)
-            .order_by()
-            .values("by")
-            # before the sums: the sum named `contacted` would stand for the field in the filter
-            .annotate(leads_contacted=Count("pk", filter=Q(contacted__gt=0)))
-            .annotate(**{name: Sum(name) for name in Tally.COUNTS})
-        )
-        return {r["by"]: r for r in rows}
-
-    return _kept(leads, "_tallies", summed)
+    return _kept(leads, "_tallies", lambda: _named(part_rows("tallied", leads), TALLIED))
 
 
-def _by_rep(rows: QuerySet) -> dict[int, dict[str, int]]:
-    """Assignments per rep: placed (any kind: automatic, manual, claimed) and how they
-    ended; the offers among them (not claims) answered by the deadline, late, or lapsed."""
+def _named(rows: list[tuple], names: tuple[str, ...]) -> dict[int, dict[str, int]]:
+    """(who, *counts) rows — several per person from stored months — as person → counts."""
+    found: dict[int, dict[str, int]] = {}
+    for who, *counts in rows:
+        mine = found.setdefault(who, dict.fromkeys(names, 0))
+        for name, n in zip(names, counts, strict=True):
+            mine[name] += n or 0
+    return found
+
+
+PLACED = ("n", "accepted", "declined", "lapsed", "offers", "on", "late", "offers_lapsed")
+TALLIED = ("leads_contacted", *Tally.COUNTS)
+
+
+def _placed_counts() -> dict:
+    """Assignments placed (any kind: automatic, manual, claimed) and how they ended; the
+    offers among them (not claims) answered by the deadline, late, or lapsed."""
     A = Assignment
     offer = ~Q(kind=A.Kind.CLAIM)
     answered = offer & Q(state__in=(A.State.ACCEPTED, A.State.DECLINED), accept_due__isnull=False)
     return {
-        r.pop("rep"): r
-        for r in rows.order_by()
-        .values("rep")
-        .annotate(
-            n=Count("pk"),
-            accepted=Count("pk", filter=Q(state=A.State.ACCEPTED)),
-            declined=Count("pk", filter=Q(state=A.State.DECLINED)),
-            lapsed=Count("pk", filter=Q(state=A.State.EXPIRED)),
-            offers=Count("pk", filter=offer),
-            on=Count("pk", filter=answered & Q(answered_at__lte=F("accept_due"))),
-            late=Count("pk", filter=answered & Q(answered_at__gt=F("accept_due"))),
-            offers_lapsed=Count("pk", filter=offer & Q(state=A.State.EXPIRED)),
-        )
+        "n": Count("pk"),
+        "accepted": Count("pk", filter=Q(state=A.State.ACCEPTED)),
+        "declined": Count("pk", filter=Q(state=A.State.DECLINED)),
+        "lapsed": Count("pk", filter=Q(state=A.State.EXPIRED)),
+        "offers": Count("pk", filter=offer),
+        "on": Count("pk", filter=answered & Q(answered_at__lte=F("accept_due"))),
+        "late": Count("pk", filter=answered & Q(answered_at__gt=F("accept_due"))),
+        "offers_lapsed": Count("pk", filter=offer & Q(state=A.State.EXPIRED)),
     }
+
+
+def _by_rep(rows: QuerySet) -> dict[int, dict[str, int]]:
+    """Assignments per rep (`_placed_counts`)."""
+    return {r.pop("rep"): r for r in rows.order_by().values("rep").annotate(**_placed_counts())}
 
 
 def of_leads(rows: QuerySet, leads: QuerySet[Lead]) -> QuerySet:
@@ -593,6 +595,8 @@ def reps(leads: QuerySet[Lead]) -> list[RepRow]:
     owned: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     amounts: dict[int, Decimal] = defaultdict(Decimal)
     for owner, grade, n, won, amount in part_rows("owned", leads):
+        if owner is None:
+            continue
         mine = owned[owner][grade or ""]
         mine[0], mine[1] = mine[0] + n, mine[1] + won
         amounts[owner] += Decimal(amount or 0)  # stored months keep sums as text
@@ -759,7 +763,7 @@ def discipline(
             .annotate(**Tally.counts())
         )
     else:  # every record: their tallies, a row per lead and author instead of ten
-        made = tallies(leads).values()
+        made = [{"by": by, **counts} for by, counts in tallies(leads).items()]
     for r in made:
         mine = row(r["by"])
         mine.first_contact.on_time, mine.first_contact.late = r["first_on"], r["first_late"]
@@ -1109,12 +1113,12 @@ def _still(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
 
 @_part(("i", "t"), ("n", "v1", "amount"))
 def _owned(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
-    """Per owner and grade: leads owned, won, won amount (R4.5)."""
+    """Per owner and grade: leads owned, won, won amount (R4.5); leads with no owner under
+    None (not a filter: SQLite would read the leads through the owner index)."""
     extra = _by("", by)
     keys = [*extra, "owner", "grade"]
     return (
-        leads.filter(owner__isnull=False)
-        .annotate(**extra)
+        leads.annotate(**extra)
         .order_by()
         .values(*keys)
         .annotate(
@@ -1164,4 +1168,40 @@ def _rivals(
         .values(*keys)
         .annotate(n=Count("lead", distinct=True))
         .values_list(*keys, "n")
+    )
+
+
+VALUES = ("n", "v1", "v2", "v3", "v4", "v5", "v6", "v7")  # `Rollup`'s count columns
+
+
+@_part(("i",), VALUES)
+def _placed(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Per rep, the assignments of the leads (`_placed_counts`, R4.4 and R4.5)."""
+    extra = _by("lead__", by)
+    keys = [*extra, "rep"]
+    return (
+        of_leads(Assignment.objects.all(), leads)
+        .annotate(**extra)
+        .order_by()
+        .values(*keys)
+        .annotate(**_placed_counts())
+        .values_list(*keys, *PLACED)
+    )
+
+
+@_part(("i",), VALUES)
+def _tallied(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
+    """Per author, the leads' follow-up tallies summed and the leads they made the first
+    contact with (R4.4 and R4.5)."""
+    extra = _by("lead__", by)
+    keys = [*extra, "by"]
+    return (
+        of_leads(Tally.objects.all(), leads)
+        .annotate(**extra)
+        .order_by()
+        .values(*keys)
+        # before the sums: the sum named `contacted` would stand for the field in the filter
+        .annotate(leads_contacted=Count("pk", filter=Q(contacted__gt=0)))
+        .annotate(**{name: Sum(name) for name in Tally.COUNTS})
+        .values_list(*keys, *TALLIED)
     )

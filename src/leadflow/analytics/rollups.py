@@ -66,17 +66,37 @@ def months_of_days(days: Iterable[date]) -> set[date]:
     return months
 
 
-def _in_months(months: Iterable[date]) -> Q:
-    """Leads acquired in these months, as few ranges as they make."""
-    ranges: list[list[date]] = []
+def _runs(months: Iterable[date]) -> list[tuple[datetime, datetime]]:
+    """Consecutive months as [start, end) moments, as few as they make."""
+    runs: list[list[date]] = []
     for month in sorted(months):
-        if ranges and month == month_after(ranges[-1][1]):
-            ranges[-1][1] = month
+        if runs and month == month_after(runs[-1][1]):
+            runs[-1][1] = month
         else:
-            ranges.append([month, month])
+            runs.append([month, month])
+    return [(_start(first), _start(month_after(last))) for first, last in runs]
+
+
+def _in_months(months: Iterable[date]) -> Q:
+    """Leads acquired in these months."""
     q = Q(pk__in=[])
-    for first, last in ranges:
-        q |= Q(acquired_at__gte=_start(first), acquired_at__lt=_start(month_after(last)))
+    for start, end in _runs(months):
+        q |= Q(acquired_at__gte=start, acquired_at__lt=end)
+    return q
+
+
+# the ends of time, for ranges bounded on both sides
+EARLIEST, LATEST = datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def _outside(months: Iterable[date]) -> Q:
+    """Leads acquired outside these months, as ranges bounded on both sides: SQLite reads a
+    NOT over ranges, or a range open on one side, from the whole table (the owners by grade
+    over two years: 2.1 s, for no lead), and a closed range from the period index (1 ms)."""
+    q, since = Q(pk__in=[]), EARLIEST
+    for start, end in [*_runs(months), (LATEST, LATEST)]:
+        q |= Q(acquired_at__gte=since, acquired_at__lt=start)
+        since = end
     return q
 
 
@@ -134,7 +154,7 @@ def _marks() -> tuple[set[date], Callable[[], None]]:
     return {day for _pk, day in rows}, clear
 
 
-COLUMNS = ["month", "team", "part", "t", "i", "x", "day", "n", "v1", "v2", "amount"]
+COLUMNS = ["month", "team", "part", "t", "i", "x", "day", *queries.VALUES, "amount"]
 
 
 def _compute(months: list[date]) -> None:
@@ -162,7 +182,8 @@ def _compute(months: list[date]) -> None:
 
 
 def _row(month: date, team: int, part: str, row: dict) -> tuple:
-    full = {"t": "", "i": None, "x": None, "day": None, "n": 0, "v1": 0, "v2": 0, "amount": None}
+    full = {"t": "", "i": None, "x": None, "day": None, "amount": None}
+    full.update(dict.fromkeys(queries.VALUES, 0))
     full.update(row, month=month, team=team, part=part)
     if isinstance(full["day"], str):  # SQLite gives text
         full["day"] = date.fromisoformat(full["day"])
@@ -224,6 +245,6 @@ def attach(leads: QuerySet[Lead], user, filters: Filters) -> Plan | None:
     months -= months_of_days(marked)
     if not months:
         return None
-    plan = Plan(filters.team or 0, sorted(months), leads.exclude(_in_months(months)))
+    plan = Plan(filters.team or 0, sorted(months), leads.filter(_outside(months)))
     leads._rollup = plan
     return plan

@@ -10,6 +10,8 @@ LEAD_COLUMNS = (
 )  # fmt: skip
 STAY = "{r}.entered_at IS NOT NULL AND {r}.from_status <> ''"  # a stay in a stage ended
 NAMED = "{r}.competitor <> ''"  # a follow-up naming a competitor
+TALLIED = ("made", "contacted", "first_on", "first_late", "cadence_on", "cadence_late",
+           "records_late")  # fmt: skip
 
 PG_DAY = "({r}.acquired_at AT TIME ZONE 'UTC')::date"
 
@@ -77,6 +79,8 @@ def pg_sql() -> list[str]:
         *_pg("leads_lead", leads),
         *_pg("leads_stagechange", _pg_child(STAY)),
         *_pg("followups_followup", _pg_child(NAMED)),
+        *_pg("assignment_assignment", _pg_child("true")),
+        *_pg("followups_tally", _pg_child("true")),
     ]
 
 
@@ -110,6 +114,8 @@ def sqlite_sql() -> list[str]:
     for table, where, columns in (
         ("leads_stagechange", STAY, "from_status, at, entered_at"),
         ("followups_followup", NAMED, "competitor"),
+        ("assignment_assignment", "1", "rep_id, kind, state, at, accept_due, answered_at"),
+        ("followups_tally", "1", "by_id, " + ", ".join(TALLIED)),
     ):
         new, old = _sqlite_child_day("NEW"), _sqlite_child_day("OLD")
         changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("lead_id", *columns.split(", ")))
@@ -125,7 +131,8 @@ def sqlite_sql() -> list[str]:
 
 
 def drop_sql(vendor: str) -> list[str]:
-    tables = ("leads_lead", "leads_stagechange", "followups_followup")
+    tables = ("leads_lead", "leads_stagechange", "followups_followup", "assignment_assignment",
+              "followups_tally")  # fmt: skip
     if vendor == "postgresql":
         return [f"DROP FUNCTION IF EXISTS analytics_stale_{t}() CASCADE" for t in tables]
     names = ["analytics_stale_lead"] + [f"analytics_stale_{t}" for t in tables[1:]]
@@ -150,6 +157,7 @@ class Migration(migrations.Migration):
         ("analytics", "0001_initial"),
         ("leads", "0013_covering_team_index"),
         ("followups", "0008_drop_first_contact_index"),
+        ("assignment", "0003_answered_index"),
     ]
 
     operations = [
@@ -197,6 +205,11 @@ class Migration(migrations.Migration):
                 ("n", models.BigIntegerField(default=0)),
                 ("v1", models.BigIntegerField(default=0)),
                 ("v2", models.BigIntegerField(default=0)),
+                ("v3", models.BigIntegerField(default=0)),
+                ("v4", models.BigIntegerField(default=0)),
+                ("v5", models.BigIntegerField(default=0)),
+                ("v6", models.BigIntegerField(default=0)),
+                ("v7", models.BigIntegerField(default=0)),
                 ("amount", models.DecimalField(decimal_places=2, max_digits=20, null=True)),
             ],
             options={
