@@ -37,6 +37,11 @@ SECTIONS["admin"] = tuple(
 )
 
 
+# a dashboard's reports, longest first (an administrator's two years: the cycle 0.5 s, the
+# reps table 0.3 s, discipline 0.2 s, the heat map 0.1 s, the rest ~10 ms each)
+LONGEST = ("cycle", "reps", "discipline", "heat", "months", "funnel", "channels", "losses")
+
+
 def role_of(user: User) -> str:
     """The dashboard a user gets: the widest of their roles."""
     if user.has_role(Role.ADMIN) or user.is_superuser:
@@ -143,7 +148,8 @@ def build(user: User, filters: Filters, *, now: datetime, sections=None) -> Dash
         jobs["heat"] = partial(queries.sla_misses, leads, now=now, since=since, until=until)
     if "losses" in shown:
         jobs["losses"] = partial(queries.losses, leads)
-    found = parallel.together(jobs)
+    # the longest first, so that the short ones fill in beside them rather than after them
+    found = parallel.together({name: jobs[name] for name in sorted(jobs, key=LONGEST.index)})
 
     if "funnel" in shown:
         months = found.get("months")

@@ -14,6 +14,7 @@
 """
 
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -92,17 +93,18 @@ def kaplan_meier(observations: Iterable[tuple]) -> list[tuple[float, float]]:
     """(time, won?) — or (time, won?, how many) — per lead → [(time, share won by then)]
     at each time a lead was won. A lead not won (still open, or closed otherwise) is
     censored at its time."""
-    events: dict[float, list[int]] = {}
-    for time, won, *many in observations:
-        counts = events.setdefault(time, [0, 0])
-        counts[0 if won else 1] += many[0] if many else 1
-    at_risk = sum(won + censored for won, censored in events.values())
+    wins: dict[float, int] = defaultdict(int)
+    censored: dict[float, int] = defaultdict(int)
+    for observation in observations:
+        n = observation[2] if len(observation) > 2 else 1
+        (wins if observation[1] else censored)[observation[0]] += n
+    at_risk = sum(wins.values()) + sum(censored.values())
     surviving = 1.0
     curve = []
-    for time in sorted(events):
-        won, censored = events[time]
+    for time in sorted(wins.keys() | censored.keys()):
+        won = wins.get(time, 0)
         if won:
             surviving *= 1 - won / at_risk
             curve.append((time, 1 - surviving))
-        at_risk -= won + censored
+        at_risk -= won + censored.get(time, 0)
     return curve

@@ -36,6 +36,12 @@ def together(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
 
 def _as_caller(job: Callable[[], Any], language: str | None, zone) -> Any:
     try:
+        if connection.vendor == "postgresql":
+            # the jobs side by side already keep the cores busy: a query's own parallel
+            # workers would only compete with them (an administrator's two-year dashboard
+            # 885 → 770 ms). This thread's connection, closed when the job ends.
+            with connection.cursor() as cursor:
+                cursor.execute("SET max_parallel_workers_per_gather = 0")
         with translation.override(language), timezone.override(zone):
             return job()
     finally:
