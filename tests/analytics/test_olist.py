@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from leadflow.accounts.models import Role, User
-from leadflow.analytics import queries
+from leadflow.analytics import queries, rollups
 from leadflow.leads.models import Lead, StageChange, reached
 
 from ..factories import make_user
@@ -110,3 +110,14 @@ def test_r4_1_r4_2_olist_figures_reproduced_by_leadflows_reports(tmp_path):
 
     cohorts = {f.cohort: f for f in queries.funnel(leads, by_month=True)}  # O6
     assert {m: (f.leads, f.steps[-1].reached) for m, f in cohorts.items()} == O6
+
+    # the same figures from the stored months, as an administrator's long view reads them
+    assert rollups.refresh() > 0
+    stored, now = queries.Filters().visible_to(admin), timezone.now()
+    assert stored._rollup is not None and not stored._rollup.rest.exists()
+    assert queries.funnel(stored, by_month=True) == queries.funnel(leads, by_month=True)
+    assert queries.channels(stored, top_level=False) == queries.channels(leads, top_level=False)
+    assert queries.cycle(stored, now=now, top_level=False) == queries.cycle(
+        leads, now=now, top_level=False
+    )
+    assert queries.reps(stored) == queries.reps(leads)

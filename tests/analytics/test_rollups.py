@@ -6,7 +6,7 @@ live until the next refresh. On both databases."""
 from datetime import date, timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from leadflow.accounts.models import Role
@@ -149,3 +149,22 @@ def test_r4_1_the_sweeper_refreshes_the_stored_months(named):
     [sweep] = [s for s in SWEEPS if s.name == "report-rollups"]
     assert sweep.run(NOW) == 2 and RollupMonth.objects.count() == 2
     assert sweep.every <= timedelta(minutes=5)
+
+
+def test_r4_1_one_refresh_at_a_time(named):
+    """Two sweepers: a refresh that finds another at work leaves it to that one (PostgreSQL;
+    SQLite's write transactions run one at a time)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's advisory lock; SQLite serialises its writers")
+    import psycopg
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"],
+        port=settings["PORT"] or 5432, password=settings["PASSWORD"] or None, autocommit=True,
+    )  # fmt: skip
+    with other:
+        other.execute("SELECT pg_advisory_lock(hashtext('leadflow.rollups'))")
+        assert rollups.refresh(NOW) == 0 and not RollupMonth.objects.exists()
+        other.execute("SELECT pg_advisory_unlock(hashtext('leadflow.rollups'))")
+    assert rollups.refresh(NOW) == 2

@@ -111,6 +111,8 @@ def refresh(now: datetime | None = None) -> int:
     mark of its own, so its month is computed again next time. Returns the months computed."""
     now = now or timezone.now()
     with transaction.atomic():
+        if not _alone():
+            return 0  # another sweeper is at it
         marks, clear = _marks()
         span = Lead.objects.aggregate(lo=Min("acquired_at"), hi=Max("acquired_at"))
         months: set[date] = set()
@@ -134,6 +136,17 @@ def refresh(now: datetime | None = None) -> int:
     if todo:
         log.info("rollups: %d months computed", len(todo))
     return len(todo)
+
+
+def _alone() -> bool:
+    """Whether this transaction is the only refresh running: two would each delete the
+    other's months before it committed and store them twice. PostgreSQL: an advisory lock
+    until the transaction ends; SQLite's IMMEDIATE transactions run one at a time anyway."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('leadflow.rollups'))")
+        return cursor.fetchone()[0]
 
 
 def _marks() -> tuple[set[date], Callable[[], None]]:
