@@ -1004,31 +1004,31 @@ def _by(path: str, by: bool) -> dict:
     }
 
 
+def _grouped(rows: QuerySet, keys: list[str], **counts) -> QuerySet:
+    """`rows` grouped by `keys`, as (*keys, *counts) rows; the count of rows by default."""
+    counts = counts or {"n": Count("pk")}
+    return rows.order_by().values(*keys).annotate(**counts).values_list(*keys, *counts)
+
+
 @_part(("month", "i", "t"))
 def _cohorts(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Leads per acquisition month, furthest stage and status (the funnel, R4.1)."""
     extra = _by("", by)
-    keys = [*extra, "cohort", "top", "status"]
     rows = leads.annotate(**extra, top=F("furthest"), cohort=LocalDate("acquired_at", month=True))
-    return rows.order_by().values(*keys).annotate(n=Count("pk")).values_list(*keys, "n")
+    return _grouped(rows, [*extra, "cohort", "top", "status"])
 
 
 @_part(("i",), ("n", "v1", "v2", "amount"))
 def _channels(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Per channel: leads, verified, won, won amount (R4.2)."""
     extra = _by("", by)
-    keys = [*extra, "channel_id"]
-    return (
-        leads.annotate(**extra)
-        .order_by()
-        .values(*keys)
-        .annotate(
-            n=Count("pk"),
-            valid=Count("pk", filter=Q(furthest__gte=1)),
-            won=Count("pk", filter=Q(status=S.WON)),
-            amount=Sum("won_amount", filter=Q(status=S.WON)),
-        )
-        .values_list(*keys, "n", "valid", "won", "amount")
+    return _grouped(
+        leads.annotate(**extra),
+        [*extra, "channel_id"],
+        n=Count("pk"),
+        valid=Count("pk", filter=Q(furthest__gte=1)),
+        won=Count("pk", filter=Q(status=S.WON)),
+        amount=Sum("won_amount", filter=Q(status=S.WON)),
     )
 
 
@@ -1036,15 +1036,10 @@ def _channels(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
 def _contact(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Leads per minute from acquisition to the first contact (R4.3)."""
     extra = _by("", by)
-    keys = [*extra, "m"]
-    return (
-        leads.filter(first_contact_at__isnull=False)
-        .annotate(**extra, m=Nearest(Seconds("first_contact_at", "acquired_at") / 60.0))
-        .order_by()
-        .values(*keys)
-        .annotate(n=Count("pk"))
-        .values_list(*keys, "n")
+    rows = leads.filter(first_contact_at__isnull=False).annotate(
+        **extra, m=Nearest(Seconds("first_contact_at", "acquired_at") / 60.0)
     )
+    return _grouped(rows, [*extra, "m"])
 
 
 WON = Q(status=S.WON, won_at__isnull=False)
@@ -1054,61 +1049,32 @@ WON = Q(status=S.WON, won_at__isnull=False)
 def _won(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Won leads per channel and days from acquisition to won, to the second (R4.3)."""
     extra = _by("", by)
-    keys = [*extra, "channel_id", "d"]
-    return (
-        leads.filter(WON)
-        .annotate(**extra, d=Seconds("won_at", "acquired_at") / DAY)
-        .order_by()
-        .values(*keys)
-        .annotate(n=Count("pk"))
-        .values_list(*keys, "n")
-    )
+    rows = leads.filter(WON).annotate(**extra, d=Seconds("won_at", "acquired_at") / DAY)
+    return _grouped(rows, [*extra, "channel_id", "d"])
 
 
 @_part(("i", "day"))
 def _waiting(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Leads not won per channel and day acquired (R4.3: followed until today)."""
     extra = _by("", by)
-    keys = [*extra, "channel_id", "day"]
-    return (
-        leads.exclude(WON)
-        .annotate(**extra, day=LocalDate("acquired_at"))
-        .order_by()
-        .values(*keys)
-        .annotate(n=Count("pk"))
-        .values_list(*keys, "n")
-    )
+    rows = leads.exclude(WON).annotate(**extra, day=LocalDate("acquired_at"))
+    return _grouped(rows, [*extra, "channel_id", "day"])
 
 
 @_part(("t", "x"))
 def _stay_hours(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Stays in a worked stage that ended, per stage and hours spent (R4.3)."""
     extra = _by("lead__", by)
-    keys = [*extra, "from_status", "h"]
     stays = StageChange.objects.filter(from_status__in=WORKED_STAGES, entered_at__isnull=False)
-    return (
-        of_leads(stays, leads)
-        .annotate(**extra, h=Nearest(Seconds("at", "entered_at") / 3600.0))
-        .order_by()
-        .values(*keys)
-        .annotate(n=Count("*"))
-        .values_list(*keys, "n")
-    )
+    rows = of_leads(stays, leads).annotate(**extra, h=Nearest(Seconds("at", "entered_at") / 3600.0))
+    return _grouped(rows, [*extra, "from_status", "h"], n=Count("*"))
 
 
 @_part(("t",))
 def _still(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Leads in each worked stage now (R4.3)."""
     extra = _by("", by)
-    keys = [*extra, "status"]
-    return (
-        leads.filter(status__in=WORKED_STAGES)
-        .annotate(**extra)
-        .order_by()
-        .values(*keys)
-        .annotate(n=Count("pk"))
-        .values_list(*keys, "n")
-    )
+    return _grouped(leads.filter(status__in=WORKED_STAGES).annotate(**extra), [*extra, "status"])
 
 
 @_part(("i", "t"), ("n", "v1", "amount"))
@@ -1116,17 +1082,12 @@ def _owned(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Per owner and grade: leads owned, won, won amount (R4.5); leads with no owner under
     None (not a filter: SQLite would read the leads through the owner index)."""
     extra = _by("", by)
-    keys = [*extra, "owner", "grade"]
-    return (
-        leads.annotate(**extra)
-        .order_by()
-        .values(*keys)
-        .annotate(
-            n=Count("pk"),
-            won=Count("pk", filter=Q(status=S.WON)),
-            amount=Sum("won_amount", filter=Q(status=S.WON)),
-        )
-        .values_list(*keys, "n", "won", "amount")
+    return _grouped(
+        leads.annotate(**extra),
+        [*extra, "owner", "grade"],
+        n=Count("pk"),
+        won=Count("pk", filter=Q(status=S.WON)),
+        amount=Sum("won_amount", filter=Q(status=S.WON)),
     )
 
 
@@ -1135,20 +1096,15 @@ def _reasons(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Invalid leads per reason and furthest stage (R4.6). The reason as recorded on the
     lead: "label：note" (moves), or an import's own words."""
     extra = _by("", by)
-    keys = [*extra, "reason", "top"]
     cut = StrIndex("invalid_reason", Value("："))
     reason = Case(
         When(cut__gt=0, then=Substr("invalid_reason", 1, cut - 1)),
         default=F("invalid_reason"),
     )
-    return (
-        leads.filter(status=S.INVALID)
-        .annotate(**extra, top=F("furthest"), cut=cut, reason=reason)
-        .order_by()
-        .values(*keys)
-        .annotate(n=Count("pk"))
-        .values_list(*keys, "n")
+    rows = leads.filter(status=S.INVALID).annotate(
+        **extra, top=F("furthest"), cut=cut, reason=reason
     )
+    return _grouped(rows, [*extra, "reason", "top"])
 
 
 @_part(("t",))
@@ -1158,16 +1114,11 @@ def _rivals(
     """Per competitor named in follow-ups, the leads it was named for (R4.6); `during`:
     in the follow-ups made then."""
     extra = _by("lead__", by)
-    keys = [*extra, "competitor"]
     records = of_leads(FollowUp.objects.exclude(competitor=""), leads)
     if during:
         records = records.filter(contact_at__gte=during[0], contact_at__lt=during[1])
-    return (
-        records.annotate(**extra)
-        .order_by()
-        .values(*keys)
-        .annotate(n=Count("lead", distinct=True))
-        .values_list(*keys, "n")
+    return _grouped(
+        records.annotate(**extra), [*extra, "competitor"], n=Count("lead", distinct=True)
     )
 
 
@@ -1178,15 +1129,8 @@ VALUES = ("n", "v1", "v2", "v3", "v4", "v5", "v6", "v7")  # `Rollup`'s count col
 def _placed(leads: QuerySet[Lead], by: bool = False) -> QuerySet:
     """Per rep, the assignments of the leads (`_placed_counts`, R4.4 and R4.5)."""
     extra = _by("lead__", by)
-    keys = [*extra, "rep"]
-    return (
-        of_leads(Assignment.objects.all(), leads)
-        .annotate(**extra)
-        .order_by()
-        .values(*keys)
-        .annotate(**_placed_counts())
-        .values_list(*keys, *PLACED)
-    )
+    rows = of_leads(Assignment.objects.all(), leads).annotate(**extra)
+    return _grouped(rows, [*extra, "rep"], **_placed_counts())
 
 
 @_part(("i",), VALUES)
