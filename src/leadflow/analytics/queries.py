@@ -18,6 +18,7 @@ assigned → 初步接触 → 无效; C: entered → verified and waiting. Reach
 import threading
 import weakref
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -958,19 +959,20 @@ def weekly_trend(leads: QuerySet[Lead], *, weeks: list[date]) -> list[tuple[date
 
 # --- parts: what the reports read, as rows that add up across months --------------------------
 #
-# Each part is a GROUP BY over leads (or their stage changes, their follow-ups): key columns,
-# then counts and sums. Rows of disjoint sets of leads add up key by key — a lead is
-# acquired in one month and is in one team — so `rollups` stores each part per month and
-# team, and a two-year dashboard adds 24 months of stored rows instead of reading 1,000,000
-# leads and 5,000,000 stage changes again. `by`: the month and team first (what `rollups`
-# stores by). A count of distinct leads (`rivals`) adds up for the same reason.
+# Each part is a GROUP BY over leads (or their stage changes, follow-ups, assignments,
+# tallies): key columns, then counts and sums. Rows of disjoint sets of leads add up key by
+# key — a lead is acquired in one month and is in one team — so `rollups` stores each part
+# per month and team, and a two-year dashboard adds 24 months of stored rows instead of
+# reading 1,000,000 leads and 5,000,000 stage changes again. `by`: the month and team first
+# (what `rollups` stores by). A count of distinct leads (`rivals`) adds up for the same
+# reason. The reports accumulate what they read: a key can come twice (stored, and the rest).
 
 
 @dataclass(frozen=True)
 class Part:
     """A part's query, and the `Rollup` columns its keys and values are stored in."""
 
-    query: object  # (leads, by=False) -> rows: (month, team if by,) *keys, *values
+    query: Callable[..., QuerySet]  # (leads, by=False) -> (month, team if by,) *keys, *values
     keys: tuple[str, ...]
     values: tuple[str, ...] = ("n",)
 

@@ -241,7 +241,7 @@ class Plan:
 
 def _sum(column: str):
     """A sum of counts as a whole number: PostgreSQL's SUM of bigint is numeric, which the
-    driver reads as Decimal — 100,000 rows of times to won: 350 → … ms."""
+    driver reads as Decimal (the 100,000 times to won took 350 ms to read so)."""
     if column == "amount":
         return Sum(column)
     return Cast(Sum(column), BigIntegerField())
